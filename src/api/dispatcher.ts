@@ -1,0 +1,60 @@
+/**
+ * From (Version, Action) to the operation that serves it: one explicit table. An unknown action or
+ * version is an explicit error, never a fall-through.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { ApiError } from './errors.js';
+import type { Caller } from './authenticate.js';
+import type { Services } from '../services.js';
+import { createProject } from '../operations/createProject.js';
+import { getProject } from '../operations/getProject.js';
+import { listProjects } from '../operations/listProjects.js';
+import { updateProject } from '../operations/updateProject.js';
+import { deleteProject } from '../operations/deleteProject.js';
+import { generateWebofficeToken } from '../operations/generateWebofficeToken.js';
+import { refreshWebofficeToken } from '../operations/refreshWebofficeToken.js';
+
+export interface OperationContext {
+  params: Record<string, string>;
+  caller: Caller;
+  requestId: string;
+  services: Services;
+  log: FastifyBaseLogger;
+}
+
+/** An operation returns the response body without RequestId (the envelope adds it). */
+export type Operation = (ctx: OperationContext) => Promise<Record<string, unknown>>;
+
+export const IMM_VERSION = '2020-09-30';
+
+const OPERATIONS: ReadonlyMap<string, ReadonlyMap<string, Operation>> = new Map([
+  [
+    IMM_VERSION,
+    new Map<string, Operation>([
+      ['CreateProject', createProject],
+      ['GetProject', getProject],
+      ['ListProjects', listProjects],
+      ['UpdateProject', updateProject],
+      ['DeleteProject', deleteProject],
+      ['GenerateWebofficeToken', generateWebofficeToken],
+      ['RefreshWebofficeToken', refreshWebofficeToken],
+    ]),
+  ],
+]);
+
+/** `Action` and `Version` from the parameters, or else from the `x-acs-action` / `x-acs-version` headers. */
+export function resolveOperation(params: Record<string, string>, headers: Record<string, string | string[] | undefined>): { action: string; version: string; operation: Operation } {
+  const action = params.Action || single(headers['x-acs-action']);
+  const version = params.Version || single(headers['x-acs-version']);
+  if (!action) throw new ApiError('MissingParameter', 'Action');
+  if (!version) throw new ApiError('MissingParameter', 'Version');
+  const actions = OPERATIONS.get(version);
+  if (!actions) throw new ApiError('InvalidVersion', [], { message: `Specified parameter Version ${version} is not valid; this endpoint serves ${[...OPERATIONS.keys()].join(', ')}.` });
+  const operation = actions.get(action);
+  if (!operation) throw new ApiError('InvalidAction.NotFound', [], { message: `Specified api ${action} is not found for version ${version}, please check your url and method.` });
+  return { action, version, operation };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { ApiError } from './errors.js';
+
+/** RequestId as the cloud shapes it: an upper-case UUID. */
+export function newRequestId(): string {
+  return randomUUID().toUpperCase();
+}
+
+export interface ErrorEnvelope {
+  RequestId: string;
+  HostId: string;
+  Code: string;
+  Message: string;
+  Recommend: string;
+  AccessDeniedDetail?: ApiError['accessDeniedDetail'];
+}
+
+/**
+ * The only place an error reply is built. An `ApiError` was raised on purpose and is shown as it is;
+ * anything else is an unexpected failure, shown as `InternalError` (its details go to the log only).
+ */
+export function errorEnvelope(err: unknown, requestId: string, hostId: string): { status: number; body: ErrorEnvelope } {
+  const apiError = err instanceof ApiError ? err : new ApiError('InternalError');
+  const body: ErrorEnvelope = {
+    RequestId: requestId,
+    HostId: hostId,
+    Code: apiError.code,
+    Message: apiError.message,
+    Recommend: `https://next.api.aliyun.com/troubleshoot?q=${encodeURIComponent(apiError.code)}&product=imm`,
+  };
+  if (apiError.accessDeniedDetail) body.AccessDeniedDetail = apiError.accessDeniedDetail;
+  return { status: apiError.status, body };
+}

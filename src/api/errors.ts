@@ -1,0 +1,92 @@
+/**
+ * The error catalog: every code this service answers with, its HTTP status and default message.
+ * Codes and statuses follow the cloud where it is known (spec §6); where it is not, ours are listed in the
+ * README's code table, which a test keeps in sync with this table.
+ */
+export const ERROR_CATALOG = {
+  // Gateway (POP) codes, shared by every RPC product.
+  MissingParameter: { status: 400, message: 'The input parameter {0} that is mandatory for processing this request is not supplied.' },
+  InvalidParameter: { status: 400, message: 'The specified parameter {0} is not valid.' },
+  'InvalidAction.NotFound': { status: 404, message: 'Specified api is not found, please check your url and method.' },
+  InvalidVersion: { status: 400, message: 'Specified parameter Version is not valid.' },
+  'InvalidAccessKeyId.NotFound': { status: 404, message: 'The Access Key ID provided does not exist in our records.' },
+  'InvalidAccessKeyId.Inactive': { status: 400, message: 'The Access Key ID provided is disabled.' },
+  SignatureDoesNotMatch: {
+    status: 403,
+    message: 'The signature we calculated does not match the one you provided. Please refer to the API reference about authentication for details.',
+  },
+  'InvalidTimeStamp.Expired': { status: 400, message: 'Specified time stamp or date value is expired.' },
+  'InvalidTimeStamp.Format': { status: 400, message: 'Specified time stamp or date value is not well formatted.' },
+  SignatureNonceUsed: { status: 400, message: 'Specified signature nonce was used already.' },
+  InvalidSignatureMethod: { status: 400, message: 'Specified signature method is not supported.' },
+  IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
+  Forbidden: { status: 403, message: 'User not authorized to operate on the specified resource.' },
+  // IMM codes.
+  InvalidArgument: { status: 400, message: '{0}' },
+  ResourceNotFound: { status: 404, message: 'The specified resource {0} is not found.' },
+  ResourceAlreadyExists: { status: 409, message: 'The specified resource {0} already exists.' },
+  // WebOffice token codes (the cloud's are unknown; these are ours, documented in the README).
+  InvalidToken: { status: 400, message: 'The AccessToken and RefreshToken are not a valid pair of this project.' },
+  TokenExpired: { status: 400, message: 'The RefreshToken has expired; call GenerateWebofficeToken again.' },
+  TokenRevoked: { status: 400, message: 'The token session has been revoked; call GenerateWebofficeToken again.' },
+  // HTTP-level failures, answered in the same envelope.
+  UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.' },
+  RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.' },
+  MalformedRequest: { status: 400, message: 'The request could not be parsed: {0}.' },
+  NotFound: { status: 404, message: 'The requested path {0} does not exist; the API is served at /.' },
+  MethodNotAllowed: { status: 405, message: 'The method {0} is not allowed; use GET or POST.' },
+  RequestTimeout: { status: 408, message: 'The request was not received in time.' },
+  ServiceUnavailable: { status: 503, message: 'The request has failed due to a temporary failure of the server.' },
+  InternalError: { status: 500, message: 'The request processing has failed due to some unknown error, exception or failure.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface AccessDeniedDetail {
+  AuthAction: string;
+  AuthPrincipalType: string;
+  AuthPrincipalDisplayName: string;
+  PolicyType: string;
+  NoPermissionType: 'ImplicitDeny' | 'ExplicitDeny';
+  EncodedDiagnosticMessage: string;
+}
+
+/**
+ * An error raised on purpose: its code and message are safe to show to the caller.
+ * Anything else that reaches the envelope is an unexpected failure and becomes `InternalError`.
+ */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly accessDeniedDetail?: AccessDeniedDetail;
+  /** Extra response headers (e.g. `x-acs-retry-after`). */
+  readonly headers?: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    args: string[] | string = [],
+    extra: { message?: string; accessDeniedDetail?: AccessDeniedDetail; headers?: Record<string, string> } = {},
+  ) {
+    const list = typeof args === 'string' ? [args] : args;
+    super(extra.message ?? formatMessage(ERROR_CATALOG[code].message, list));
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.accessDeniedDetail = extra.accessDeniedDetail;
+    this.headers = extra.headers;
+  }
+}
+
+function formatMessage(template: string, args: string[]): string {
+  return template.replace(/\{(\d+)\}/g, (_, i: string) => args[Number(i)] ?? '');
+}
+
+/** IMM's wording for a missing or empty required parameter (spec §6.1). */
+export function requiredParameter(name: string): ApiError {
+  return new ApiError('InvalidArgument', `The parameter ${name} is required but not provided.`);
+}
+
+/** An invalid value: the message names the parameter and the rule it broke. */
+export function invalidArgument(name: string, rule: string): ApiError {
+  return new ApiError('InvalidArgument', `The parameter ${name} is invalid: ${rule}.`);
+}

@@ -1,0 +1,32 @@
+import { ApiError } from './errors.js';
+
+/**
+ * The request's parameters: the union of the query string and an `application/x-www-form-urlencoded` body,
+ * decoded. The SDKs put business parameters in either place (spec wire-format §1.3), and both are signed.
+ */
+export interface RequestParameters {
+  query: Record<string, string>;
+  body: Record<string, string>;
+  all: Record<string, string>;
+}
+
+export function decodeParameters(text: string, where: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (key in out) throw new ApiError('MalformedRequest', `the parameter ${key} is given more than once in the ${where}`);
+    out[key] = value;
+  }
+  return out;
+}
+
+export function readParameters(rawUrl: string, rawBody: Buffer | undefined): RequestParameters {
+  const q = rawUrl.indexOf('?');
+  const query = decodeParameters(q === -1 ? '' : rawUrl.slice(q + 1), 'query string');
+  const body = rawBody && rawBody.length > 0 ? decodeParameters(rawBody.toString('utf8'), 'request body') : Object.create(null);
+  for (const key of Object.keys(body)) {
+    if (key in query && query[key] !== body[key]) {
+      throw new ApiError('MalformedRequest', `the parameter ${key} has different values in the query string and the body`);
+    }
+  }
+  return { query, body, all: Object.assign(Object.create(null), query, body) };
+}

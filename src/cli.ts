@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * `imm-weboffice`: `serve`, and what has no cloud API (accounts, buckets, objects, usage). Every command
+ * works on the same data and configuration (environment variables, or the flags) as a running server, which
+ * sees the result at once.
+ */
+import fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { loadConfig, SETTINGS, type Config, type SettingName } from './config.js';
+import { createLogger } from './logger.js';
+import { openServices, type Services } from './services.js';
+import { migrateToLatest, openDatabase } from './store/database.js';
+import { startServer, stopOnSignals } from './server.js';
+import { parseSourceUri } from './tokens/webofficeOptions.js';
+import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
+import { ApiError } from './api/errors.js';
+
+const program = new Command('imm-weboffice').description('Self-hosted Alibaba Cloud IMM WebOffice credential service').showHelpAfterError();
+
+function withSettings(command: Command, names: SettingName[] = Object.keys(SETTINGS) as SettingName[]): Command {
+  for (const name of names) {
+    const s = SETTINGS[name];
+    command.addOption(new Option(s.flag, `${s.describe} (env ${s.env}${s.default ? `, default ${s.default}` : ''})`));
+  }
+  return command;
+}
+
+const STORAGE_SETTINGS: SettingName[] = ['dataDir', 'databaseUrl', 'ossDir', 'masterKey'];
+
+function configFrom(options: Record<string, unknown>): Config {
+  const flags: Partial<Record<SettingName, string>> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    if (typeof options[name] === 'string') flags[name] = options[name] as string;
+  }
+  return loadConfig(process.env, flags);
+}
+
+/** Opens the data for one CLI command and closes it afterwards. */
+async function withServices<T>(options: Record<string, unknown>, work: (services: Services) => Promise<T>): Promise<T> {
+  const config = configFrom(options);
+  const services = await openServices(config, createLogger(process.env.IMM_LOG_LEVEL ?? 'warn'));
+  try {
+    return await work(services);
+  } finally {
+    await services.database.close();
+  }
+}
+
+function print(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+function printTable(rows: Record<string, string | number>[], columns: string[]): void {
+  if (rows.length === 0) return void process.stdout.write('(none)\n');
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+  process.stdout.write(line(columns) + rows.map((r) => line(columns.map((c) => String(r[c])))).join(''));
+}
+
+withSettings(program.command('serve').description('start the service (the default for npm start)')).action(async (options) => {
+  const server = await startServer(configFrom(options));
+  stopOnSignals(server);
+});
+
+withSettings(program.command('migrate').description('apply pending database migrations and exit'), STORAGE_SETTINGS).action(async (options) => {
+  const config = configFrom(options);
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(database.db);
+    process.stdout.write(`migrations applied (${database.engine}: ${database.location})\n`);
+  } finally {
+    await database.close();
+  }
+});
+
+const account = program.command('account').description('accounts (each with its own root AccessKey)');
+withSettings(account.command('create').description('create an account; prints {AccountId, AccessKeyId, AccessKeySecret}'), STORAGE_SETTINGS)
+  .option('--account-id <id>', 'the new account id (16 digits; default random)')
+  .action(async (options) => {
+    if (options.accountId !== undefined && !/^\d{16}$/.test(options.accountId)) throw new Error('--account-id must be 16 digits');
+    await withServices(options, async (services) => {
+      if (options.accountId && (await services.accounts.accountExists(options.accountId))) throw new Error(`account ${options.accountId} exists already`);
+      print(await services.accounts.createAccount({ accountId: options.accountId }));
+    });
+  });
+withSettings(account.command('list').description('list accounts'), STORAGE_SETTINGS)
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    await withServices(options, async (services) => {
+      const rows = (await services.accounts.listAccounts()).map((a) => ({ AccountId: a.id, CreateTime: a.created_at }));
+      options.json ? print(rows) : printTable(rows, ['AccountId', 'CreateTime']);
+    });
+  });
+
+const accessKey = program.command('access-key').description("AccessKeys of an account's root");
+withSettings(accessKey.command('create').description('create another AccessKey for an account; prints it with its secret'), STORAGE_SETTINGS)
+  .requiredOption('--account <id>', 'account id')
+  .action(async (options) => {
+    await withServices(options, async (services) => {
+      if (!(await services.accounts.accountExists(options.account))) throw new Error(`account ${options.account} does not exist`);
+      print(await services.accounts.addAccessKey(options.account));
+    });
+  });
+withSettings(accessKey.command('update').description('enable or disable an AccessKey').argument('<id>', 'AccessKeyId'), STORAGE_SETTINGS)
+  .addOption(new Option('--status <status>', 'new status').choices(['Active', 'Inactive']).makeOptionMandatory())
+  .action(async (id: string, options) => {
+    await withServices(options, async (services) => {
+      if (!(await services.accounts.setAccessKeyStatus(id, options.status))) throw new Error(`AccessKey ${id} does not exist`);
+      print({ AccessKeyId: id, Status: options.status });
+    });
+  });
+
+const bucket = program.command('bucket').description('buckets of the embedded object store');
+withSettings(bucket.command('create').description('create a bucket owned by an account').argument('<name>', 'bucket name (OSS rules)'), STORAGE_SETTINGS)
+  .requiredOption('--account <id>', 'owner account id')
+  .action(async (name: string, options) => {
+    await withServices(options, async (services) => {
+      parseSourceUri(`oss://${name}/x`); // the same bucket-name rules as SourceURI
+      if (!(await services.accounts.accountExists(options.account))) throw new Error(`account ${options.account} does not exist`);
+      if (!(await services.buckets.create(name, options.account))) throw new Error(`bucket ${name} exists already`);
+      await services.objects.createBucket(name);
+      print({ Bucket: name, AccountId: options.account });
+    });
+  });
+withSettings(bucket.command('list').description('list buckets'), STORAGE_SETTINGS)
+  .option('--account <id>', 'only this account')
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    await withServices(options, async (services) => {
+      const rows = (await services.buckets.list(options.account)).map((b) => ({ Bucket: b.name, AccountId: b.account_id, CreateTime: b.created_at }));
+      options.json ? print(rows) : printTable(rows, ['Bucket', 'AccountId', 'CreateTime']);
+    });
+  });
+
+const object = program.command('object').description('objects of the embedded object store');
+withSettings(object.command('put').description('upload a file as oss://BUCKET/KEY').argument('<uri>', 'oss://bucket/key').argument('<file>', 'local file'), STORAGE_SETTINGS).action(
+  async (uri: string, file: string, options) => {
+    await withServices(options, async (services) => {
+      const source = parseSourceUri(uri);
+      if (!(await services.buckets.find(source.bucket))) throw new Error(`bucket ${source.bucket} does not exist; create it with 'imm-weboffice bucket create'`);
+      const size = fs.statSync(file).size;
+      if (size > MAX_DOCUMENT_BYTES) throw new Error(`${file} is ${size} bytes; WebOffice opens at most 200 MB`);
+      const info = await services.objects.putObject(source.bucket, source.key, fs.readFileSync(file));
+      print({ SourceURI: uri, Size: info.size, ETag: info.etag });
+    });
+  },
+);
+
+withSettings(program.command('usage').description('billable calls, totals by project and operation'), STORAGE_SETTINGS)
+  .option('--account <id>', 'only this account')
+  .option('--project <name>', 'only this project')
+  .option('--since <time>', 'only calls at or after this ISO 8601 time')
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    let sinceMs: number | undefined;
+    if (options.since !== undefined) {
+      sinceMs = Date.parse(options.since);
+      if (Number.isNaN(sinceMs)) throw new Error(`--since must be an ISO 8601 time (got ${options.since})`);
+    }
+    await withServices(options, async (services) => {
+      const totals = await services.usage.totals({ accountId: options.account, projectName: options.project, sinceMs });
+      const rows = totals.map((t) => ({ AccountId: t.accountId, ProjectName: t.projectName, Operation: t.operation, Calls: t.calls }));
+      options.json ? print(rows) : printTable(rows, ['AccountId', 'ProjectName', 'Operation', 'Calls']);
+    });
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`imm-weboffice: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+/**
+ * Configuration: environment variables, each also a flag of `imm-weboffice serve` (flags win).
+ * The README's configuration table lists the same names; a test keeps them in sync.
+ */
+import path from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Unset = the SQLite file in the data directory. */
+  databaseUrl?: string;
+  ossDir: string;
+  region: string;
+  /** Base of WebofficeURL; unset = http://host:port of this server. */
+  publicUrl?: string;
+  rootAccessKeyId?: string;
+  rootAccessKeySecret?: string;
+  accountId?: string;
+  masterKey?: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  refreshRetryWindowMs: number;
+  previousTokenGraceMs: number;
+  sweepIntervalMs: number;
+  /** How long expired sessions, their tokens and spent nonces are kept before the sweeper deletes them. */
+  sessionRetentionMs: number;
+  usageRetentionMs: number;
+  logLevel: string;
+  bodyLimitBytes: number;
+}
+
+/** Each setting: its environment variable, flag, and how its text becomes a value. */
+export const SETTINGS = {
+  host: { env: 'IMM_HOST', flag: '--host <host>', describe: 'address to listen on', default: '127.0.0.1' },
+  port: { env: 'IMM_PORT', flag: '--port <port>', describe: 'port to listen on (0 = any free port)', default: '8080' },
+  dataDir: { env: 'IMM_DATA_DIR', flag: '--data-dir <dir>', describe: 'data directory (SQLite file, keys, documents)', default: './data' },
+  databaseUrl: { env: 'IMM_DATABASE_URL', flag: '--database-url <url>', describe: 'postgres://… (unset = SQLite file in the data dir)', default: undefined },
+  ossDir: { env: 'IMM_OSS_DIR', flag: '--oss-dir <dir>', describe: 'folder of the file-system object store', default: '<data dir>/oss' },
+  region: { env: 'IMM_REGION', flag: '--region <region>', describe: 'region id of this endpoint', default: 'cn-hangzhou' },
+  publicUrl: { env: 'IMM_PUBLIC_URL', flag: '--public-url <url>', describe: 'base of WebofficeURL', default: 'http://HOST:PORT' },
+  rootAccessKeyId: { env: 'IMM_ROOT_ACCESS_KEY_ID', flag: '--root-access-key-id <id>', describe: 'bootstrap root AccessKey id', default: 'generated' },
+  rootAccessKeySecret: { env: 'IMM_ROOT_ACCESS_KEY_SECRET', flag: '--root-access-key-secret <secret>', describe: 'bootstrap root AccessKey secret', default: 'generated' },
+  accountId: { env: 'IMM_ACCOUNT_ID', flag: '--account-id <id>', describe: 'root account id (16 digits) at first start', default: 'random' },
+  masterKey: { env: 'IMM_MASTER_KEY', flag: '--master-key <key>', describe: 'key sealing AccessKey secrets (64 hex or base64 of 32 bytes)', default: '<data dir>/master.key' },
+  accessTokenTtl: { env: 'IMM_ACCESS_TOKEN_TTL', flag: '--access-token-ttl <seconds>', describe: 'access token lifetime', default: '1800' },
+  refreshTokenTtl: { env: 'IMM_REFRESH_TOKEN_TTL', flag: '--refresh-token-ttl <seconds>', describe: 'refresh token lifetime', default: '86400' },
+  refreshRetryWindow: { env: 'IMM_REFRESH_RETRY_WINDOW', flag: '--refresh-retry-window <seconds>', describe: 'a retried refresh within this window gets the same pair', default: '30' },
+  previousTokenGrace: { env: 'IMM_PREVIOUS_TOKEN_GRACE', flag: '--previous-token-grace <seconds>', describe: 'the previous access token works this long after a refresh', default: '60' },
+  sweepInterval: { env: 'IMM_SWEEP_INTERVAL', flag: '--sweep-interval <seconds>', describe: 'how often expired data is swept', default: '60' },
+  sessionRetention: { env: 'IMM_SESSION_RETENTION', flag: '--session-retention <seconds>', describe: 'expired sessions are kept this long', default: '86400' },
+  usageRetentionDays: { env: 'IMM_USAGE_RETENTION_DAYS', flag: '--usage-retention-days <days>', describe: 'usage records are kept this long', default: '400' },
+  logLevel: { env: 'IMM_LOG_LEVEL', flag: '--log-level <level>', describe: 'pino log level', default: 'info' },
+  bodyLimit: { env: 'IMM_BODY_LIMIT', flag: '--body-limit <bytes>', describe: 'largest accepted request body', default: '1048576' },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** Reads settings: `flags` (already parsed, by setting name) over `env` over defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<SettingName, string>> = {}): Config {
+  const text = (name: SettingName): string | undefined => {
+    const value = flags[name] ?? env[SETTINGS[name].env];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const seconds = (name: SettingName, fallback: number, min = 0): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback * 1000;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`${SETTINGS[name].env} must be a number of seconds ≥ ${min} (got ${raw})`);
+    return Math.round(value * 1000);
+  };
+  const port = Number(text('port') ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`IMM_PORT must be an integer 0–65535 (got ${text('port')})`);
+  const dataDir = path.resolve(text('dataDir') ?? './data');
+  const accountId = text('accountId');
+  if (accountId !== undefined && !/^\d{16}$/.test(accountId)) throw new Error('IMM_ACCOUNT_ID must be 16 digits');
+  const rootAccessKeyId = text('rootAccessKeyId');
+  const rootAccessKeySecret = text('rootAccessKeySecret');
+  if ((rootAccessKeyId === undefined) !== (rootAccessKeySecret === undefined)) {
+    throw new Error('IMM_ROOT_ACCESS_KEY_ID and IMM_ROOT_ACCESS_KEY_SECRET must be given together');
+  }
+  const bodyLimit = Number(text('bodyLimit') ?? '1048576');
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new Error('IMM_BODY_LIMIT must be an integer ≥ 1024');
+  return {
+    host: text('host') ?? '127.0.0.1',
+    port,
+    dataDir,
+    databaseUrl: text('databaseUrl'),
+    ossDir: path.resolve(text('ossDir') ?? path.join(dataDir, 'oss')),
+    region: text('region') ?? 'cn-hangzhou',
+    publicUrl: text('publicUrl')?.replace(/\/+$/, ''),
+    rootAccessKeyId,
+    rootAccessKeySecret,
+    accountId,
+    masterKey: text('masterKey'),
+    accessTokenTtlMs: seconds('accessTokenTtl', 1800, 1),
+    refreshTokenTtlMs: seconds('refreshTokenTtl', 86400, 1),
+    refreshRetryWindowMs: seconds('refreshRetryWindow', 30),
+    previousTokenGraceMs: seconds('previousTokenGrace', 60),
+    sweepIntervalMs: seconds('sweepInterval', 60, 0.05),
+    sessionRetentionMs: seconds('sessionRetention', 86400),
+    usageRetentionMs: seconds('usageRetentionDays', 400) * 86400, // days, read like seconds, then scaled
+    logLevel: text('logLevel') ?? 'info',
+    bodyLimitBytes: bodyLimit,
+  };
+}

@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const MASTER_KEY_FILE = 'master.key';
+
+/**
+ * The key that seals AccessKey secrets at rest: `IMM_MASTER_KEY` (32 bytes as 64 hex characters or base64),
+ * or else a key file in the data directory, generated once with mode 0600. Several nodes must share it.
+ */
+export function loadMasterKey(dataDir: string, configured?: string): Buffer {
+  if (configured) return parseMasterKey(configured);
+  const file = path.join(dataDir, MASTER_KEY_FILE);
+  fs.mkdirSync(dataDir, { recursive: true });
+  if (!fs.existsSync(file)) writeFileOnce(file, randomBytes(32).toString('hex') + '\n');
+  return parseMasterKey(fs.readFileSync(file, 'utf8').trim());
+}
+
+/**
+ * Writes a private (0600) file only if it does not exist yet, atomically: the content goes to a temporary
+ * file that is then hard-linked into place, so a process starting at the same moment reads either nothing
+ * or the whole file, and the first writer wins.
+ */
+export function writeFileOnce(file: string, content: string): boolean {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(temp, content, { mode: 0o600 });
+  try {
+    fs.linkSync(temp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    fs.unlinkSync(temp);
+  }
+}
+
+export function parseMasterKey(text: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length !== 32) throw new Error('the master key must be 32 bytes, given as 64 hex characters or base64');
+  return key;
+}

@@ -1,0 +1,16 @@
+import { ApiError } from '../api/errors.js';
+import type { Operation } from '../api/dispatcher.js';
+import { validateDescription, validateProjectName, validateServiceRole } from '../projects/projectName.js';
+import { formatNanos, nowNanos } from '../tokens/time.js';
+import { projectView } from './projectView.js';
+
+export const DEFAULT_SERVICE_ROLE = 'AliyunIMMDefaultRole';
+
+export const createProject: Operation = async ({ params, caller, services }) => {
+  const name = validateProjectName(params.ProjectName);
+  const description = validateDescription(params.Description) ?? '';
+  const serviceRole = validateServiceRole(params.ServiceRole) ?? DEFAULT_SERVICE_ROLE;
+  const row = await services.projects.create({ accountId: caller.accountId, name, description, serviceRole, now: formatNanos(nowNanos()) });
+  if (!row) throw new ApiError('ResourceAlreadyExists', `Project ${name}`);
+  return { Project: projectView(row) };
+};

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import type { Operation } from '../api/dispatcher.js';
+import { parseGenerateParameters } from '../tokens/webofficeOptions.js';
+import { checkDocument } from '../documents/checkDocument.js';
+import { startSession } from '../tokens/webofficeSessions.js';
+import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
+import { findProject } from './findProject.js';
+
+/** Opens a document for one user: a new session with its first token pair (billed per call). */
+export const generateWebofficeToken: Operation = async ({ params, caller, services, log }) => {
+  const { projectName, options } = parseGenerateParameters(params);
+  const project = await findProject(services, caller.accountId, projectName);
+  const document = await checkDocument(services, caller.accountId, options.source);
+  // Users are told apart by Id; without one, WebOffice makes one up (and shows the name "Unknown").
+  const user = { ...options.user, Id: options.user.Id ?? randomBytes(6).toString('hex') };
+  const remembered = { ...options, user };
+  const now = nowNanos();
+  const { sessionId, pair } = await startSession(services.sessions, services.tokenSettings, {
+    accountId: caller.accountId,
+    projectId: project.id,
+    options: JSON.stringify(remembered),
+    fileId: document.fileId,
+    now,
+  });
+  await services.usage.record({
+    account_id: caller.accountId,
+    project_id: project.id,
+    project_name: project.name,
+    operation: 'GenerateWebofficeToken',
+    at: formatNanos(now),
+    at_ms: nanosToMillis(now),
+    readonly: options.permission.Readonly ? 1 : 0,
+    cache_preview: options.cachePreview ? 1 : 0,
+    user_id: user.Id,
+    session_id: sessionId,
+  });
+  log.info({ event: 'token.issued', sessionId, projectId: project.id, accountId: caller.accountId, fileId: document.fileId }, 'WebOffice token issued');
+  return {
+    WebofficeURL: `${services.publicUrl()}/office/${options.family}/${document.fileId}?_w_tokentype=1`,
+    ...pair,
+  };
+};

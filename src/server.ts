@@ -1,0 +1,59 @@
+/** Start-up: configuration → services → root account → HTTP server → ready line; and a clean stop. */
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { openServices, type Services } from './services.js';
+import { buildApp } from './app.js';
+import { ensureRootAccount } from './bootstrap.js';
+import { startSweeper } from './sweeper.js';
+
+export interface RunningServer {
+  url: string;
+  app: ReturnType<typeof buildApp>;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  let url = '';
+  const services = await openServices(config, log, () => url);
+  const root = await ensureRootAccount(config, services);
+  if (root.created) {
+    const where = root.file ? `; its secret is in ${root.file}` : '';
+    process.stdout.write(`root account ${root.credentials.AccountId}: AccessKeyId ${root.credentials.AccessKeyId}${where}\n`);
+  }
+  const app = buildApp(services);
+  const address = await app.listen({ host: config.host, port: config.port });
+  const port = new URL(address).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  url = `http://${host}:${port}`;
+  const stopSweeper = startSweeper(services);
+  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
+  process.stdout.write(`imm-weboffice listening on ${url}\n`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      stopSweeper();
+      await app.close(); // stops accepting, lets in-flight requests finish
+      await services.database.close();
+      log.info({ event: 'server.stopped' }, 'stopped');
+    })());
+  return { url, app, services, stop };
+}
+
+/** For `imm-weboffice serve`: stop cleanly on SIGTERM/SIGINT, exit non-zero if stopping fails. */
+export function stopOnSignals(server: RunningServer): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.services.log.info({ event: 'server.signal', signal }, 'stopping');
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        server.services.log.error({ err }, 'stopping failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

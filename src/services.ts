@@ -1,0 +1,64 @@
+/**
+ * Everything an operation may use, passed explicitly (no registry, no globals). Built once at start-up by
+ * `openServices` and by the CLI, on the same data and configuration.
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase, migrateToLatest, type DatabaseHandle } from './store/database.js';
+import { accountStore } from './store/accounts.js';
+import { projectStore } from './store/projects.js';
+import { bucketStore } from './store/buckets.js';
+import { nonceStore } from './store/nonces.js';
+import { usageStore } from './store/usage.js';
+import { sessionStore } from './store/sessions.js';
+import { loadMasterKey } from './crypto/masterKey.js';
+import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
+import type { ObjectStore } from './documents/objectStore.js';
+import type { TokenSettings } from './tokens/webofficeSessions.js';
+
+export interface Services {
+  config: Config;
+  database: DatabaseHandle;
+  accounts: ReturnType<typeof accountStore>;
+  projects: ReturnType<typeof projectStore>;
+  buckets: ReturnType<typeof bucketStore>;
+  nonces: ReturnType<typeof nonceStore>;
+  usage: ReturnType<typeof usageStore>;
+  sessions: ReturnType<typeof sessionStore>;
+  objects: ObjectStore;
+  tokenSettings: TokenSettings;
+  /** Base of WebofficeURL: IMM_PUBLIC_URL, or this server's own address once it listens. */
+  publicUrl(): string;
+  log: Logger;
+}
+
+export async function openServices(config: Config, log: Logger, listeningUrl: () => string = () => `http://${config.host}:${config.port}`): Promise<Services> {
+  const masterKey = loadMasterKey(config.dataDir, config.masterKey);
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(database.db);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const { db } = database;
+  return {
+    config,
+    database,
+    accounts: accountStore(db, masterKey),
+    projects: projectStore(db),
+    buckets: bucketStore(db),
+    nonces: nonceStore(db),
+    usage: usageStore(db),
+    sessions: sessionStore(db),
+    objects: fileSystemObjectStore(config.ossDir),
+    tokenSettings: {
+      accessTokenTtlMs: config.accessTokenTtlMs,
+      refreshTokenTtlMs: config.refreshTokenTtlMs,
+      refreshRetryWindowMs: config.refreshRetryWindowMs,
+      previousTokenGraceMs: config.previousTokenGraceMs,
+    },
+    publicUrl: () => config.publicUrl ?? listeningUrl(),
+    log,
+  };
+}

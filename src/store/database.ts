@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations/index.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** Where the data lives, for messages (never includes a password). */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…`; unset = the SQLite file in the data directory. */
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  statementTimeoutMs?: number;
+}
+
+export const SQLITE_FILE_NAME = 'imm-weboffice.db';
+
+// PostgreSQL returns BIGINT as text; every bigint we store is a millisecond time, well inside 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  const url = options.databaseUrl;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      statement_timeout: options.statementTimeoutMs ?? 5000,
+      connectionTimeoutMillis: 5000,
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', location: redactUrl(url), close: () => db.destroy() };
+  }
+  if (url && !/^(sqlite|file):/.test(url)) {
+    throw new Error(`IMM_DATABASE_URL must start with postgres:// or sqlite: (got ${redactUrl(url)})`);
+  }
+  const file = url ? url.replace(/^(sqlite|file):(\/\/)?/, '') : path.join(options.dataDir, SQLITE_FILE_NAME);
+  // The database holds sealed secrets and token hashes: keep its folder private.
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  const sqlite = new SQLite(file);
+  // WAL lets readers run beside the one writer; the busy timeout makes a second process (another server, or
+  // the CLI) wait for the write lock instead of failing at once.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 10000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, engine: 'sqlite', location: path.resolve(file), close: () => db.destroy() };
+}
+
+/** Applies every pending migration; safe when several nodes start at once (Kysely takes a lock). */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

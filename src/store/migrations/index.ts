@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './2026-11-25-initial.js';
+
+/** Every migration, by name; names sort in the order they apply. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-25-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

@@ -1,0 +1,161 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
+import type { NewTokenRow, SessionRecord, SessionStore, TokenRecord } from '../tokens/webofficeSessions.js';
+
+/** WebOffice sessions and their token pairs, on either engine. */
+export function sessionStore(db: Kysely<Database>): SessionStore & SessionQueries {
+  return {
+    async createSession(session, first) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('weboffice_sessions')
+          .values({
+            id: session.id,
+            account_id: session.accountId,
+            project_id: session.projectId,
+            options: session.options,
+            file_id: session.fileId,
+            created_at: session.createdAt,
+            revoked_at_ms: null,
+            revoked_reason: null,
+            expires_ms: first.refreshExpiresMs,
+          })
+          .execute();
+        await trx.insertInto('weboffice_tokens').values(tokenRow(session.id, first)).execute();
+      });
+    },
+
+    async findByRefreshHash(refreshHash) {
+      const token = await db.selectFrom('weboffice_tokens').selectAll().where('refresh_hash', '=', refreshHash).executeTakeFirst();
+      if (!token) return undefined;
+      const session = await db.selectFrom('weboffice_sessions').selectAll().where('id', '=', token.session_id).executeTakeFirst();
+      return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
+    },
+
+    async findToken(id) {
+      const token = await db.selectFrom('weboffice_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+      return token ? toTokenRecord(token) : undefined;
+    },
+
+    async rotate({ tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed }) {
+      return db.transaction().execute(async (trx) => {
+        // The write comes first: on SQLite it takes the write lock at once (so a second process waits on
+        // the busy timeout rather than failing on a stale snapshot); on PostgreSQL the row lock makes a
+        // concurrent update re-check `spent_at_ms is null` and match nothing.
+        const spent = await trx
+          .updateTable('weboffice_tokens')
+          .set({ spent_at_ms: nowMs, successor_id: successor.id, successor_sealed: successorSealed, access_valid_until_ms: accessValidUntilMs })
+          .where('id', '=', tokenId)
+          .where('spent_at_ms', 'is', null)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('weboffice_sessions').select('id').where('id', '=', sessionId).where('revoked_at_ms', 'is not', null))),
+          )
+          .executeTakeFirst();
+        if (Number(spent.numUpdatedRows) !== 1) return false;
+        await trx.insertInto('weboffice_tokens').values(tokenRow(sessionId, successor)).execute();
+        await trx.updateTable('weboffice_sessions').set({ expires_ms: successor.refreshExpiresMs }).where('id', '=', sessionId).execute();
+        return true;
+      });
+    },
+
+    async revokeSession(sessionId, reason, nowMs) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('weboffice_sessions')
+          .set({ revoked_at_ms: nowMs, revoked_reason: reason })
+          .where('id', '=', sessionId)
+          .where('revoked_at_ms', 'is', null)
+          .execute();
+        // Every access token of the session stops working now, too.
+        await trx
+          .updateTable('weboffice_tokens')
+          .set({ access_valid_until_ms: nowMs })
+          .where('session_id', '=', sessionId)
+          .where('access_valid_until_ms', '>', nowMs)
+          .execute();
+      });
+    },
+
+    async revokeProjectSessions(projectId, reason, nowMs) {
+      await db.transaction().execute(async (trx) => {
+        const sessions = trx.selectFrom('weboffice_sessions').select('id').where('project_id', '=', projectId);
+        await trx
+          .updateTable('weboffice_tokens')
+          .set({ access_valid_until_ms: nowMs })
+          .where('session_id', 'in', sessions)
+          .where('access_valid_until_ms', '>', nowMs)
+          .execute();
+        await trx
+          .updateTable('weboffice_sessions')
+          .set({ revoked_at_ms: nowMs, revoked_reason: reason })
+          .where('project_id', '=', projectId)
+          .where('revoked_at_ms', 'is', null)
+          .execute();
+      });
+    },
+
+    async findByAccessHash(accessHash) {
+      const token = await db.selectFrom('weboffice_tokens').selectAll().where('access_hash', '=', accessHash).executeTakeFirst();
+      if (!token) return undefined;
+      const session = await db.selectFrom('weboffice_sessions').selectAll().where('id', '=', token.session_id).executeTakeFirst();
+      return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
+    },
+
+    async deleteExpiredSessions(beforeMs) {
+      // Tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
+      const expired = db.selectFrom('weboffice_sessions').select('id').where('expires_ms', '<', beforeMs);
+      await db.deleteFrom('weboffice_tokens').where('session_id', 'in', expired).execute();
+      const result = await db.deleteFrom('weboffice_sessions').where('expires_ms', '<', beforeMs).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+/** Queries beyond the rotation capability: access-token checks, project deletion, sweeping. */
+export interface SessionQueries {
+  revokeProjectSessions(projectId: string, reason: string, nowMs: number): Promise<void>;
+  findByAccessHash(accessHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
+  /** Deletes sessions whose last refresh token expired before `beforeMs`; returns how many. */
+  deleteExpiredSessions(beforeMs: number): Promise<number>;
+}
+
+function tokenRow(sessionId: string, row: NewTokenRow) {
+  return {
+    id: row.id,
+    session_id: sessionId,
+    access_hash: row.accessHash,
+    refresh_hash: row.refreshHash,
+    issued_at: row.issuedAt,
+    access_expires_ms: row.accessExpiresMs,
+    refresh_expires_ms: row.refreshExpiresMs,
+    access_valid_until_ms: row.accessExpiresMs,
+    spent_at_ms: null,
+    successor_id: null,
+    successor_sealed: null,
+  };
+}
+
+function toTokenRecord(row: Selectable<WebofficeTokensTable>): TokenRecord {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    accessHash: row.access_hash,
+    refreshHash: row.refresh_hash,
+    refreshExpiresMs: row.refresh_expires_ms,
+    accessValidUntilMs: row.access_valid_until_ms,
+    spentAtMs: row.spent_at_ms,
+    successorId: row.successor_id,
+    successorSealed: row.successor_sealed,
+  };
+}
+
+function toSessionRecord(row: Selectable<WebofficeSessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    projectId: row.project_id,
+    options: row.options,
+    fileId: row.file_id,
+    revokedAtMs: row.revoked_at_ms,
+  };
+}

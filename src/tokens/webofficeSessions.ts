@@ -1,0 +1,180 @@
+/**
+ * WebOffice sessions: issuing a token pair (Generate), rotating it (Refresh), retrying a lost response and
+ * revoking a session whose spent refresh token comes back. Knows nothing of HTTP or SQL: storage is the
+ * `SessionStore` capability below.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../api/errors.js';
+import { deriveKey, open, seal } from '../crypto/aead.js';
+import { safeEqual } from '../api/signature.js';
+import { formatNanos, nanosToMillis, type Nanos } from './time.js';
+import { hashToken, newToken } from './tokenValues.js';
+
+export interface TokenSettings {
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  /** How long after a refresh the same pair may be presented again and get the same successor. */
+  refreshRetryWindowMs: number;
+  /** How long the previous access token keeps working after its pair was refreshed. */
+  previousTokenGraceMs: number;
+}
+
+/** The four fields of a Generate or Refresh response that carry tokens. */
+export interface TokenPair {
+  AccessToken: string;
+  AccessTokenExpiredTime: string;
+  RefreshToken: string;
+  RefreshTokenExpiredTime: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  accountId: string;
+  projectId: string;
+  options: string;
+  fileId: string;
+  revokedAtMs: number | null;
+}
+
+export interface TokenRecord {
+  id: string;
+  sessionId: string;
+  accessHash: string;
+  refreshHash: string;
+  refreshExpiresMs: number;
+  accessValidUntilMs: number;
+  spentAtMs: number | null;
+  successorId: string | null;
+  successorSealed: string | null;
+}
+
+/** A pair as stored: hashes and times, never the tokens. */
+export interface NewTokenRow {
+  id: string;
+  accessHash: string;
+  refreshHash: string;
+  issuedAt: string;
+  accessExpiresMs: number;
+  refreshExpiresMs: number;
+}
+
+export interface SessionStore {
+  /** Inserts a session with its first pair, in one transaction. */
+  createSession(session: Omit<SessionRecord, 'revokedAtMs'> & { createdAt: string }, first: NewTokenRow): Promise<void>;
+  findByRefreshHash(refreshHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
+  findToken(id: string): Promise<TokenRecord | undefined>;
+  /**
+   * Spends `tokenId` and inserts its successor, atomically: the guarded update only matches while the token
+   * is unspent and its session unrevoked, so of two concurrent callers exactly one gets `true`.
+   */
+  rotate(args: { tokenId: string; sessionId: string; nowMs: number; accessValidUntilMs: number; successor: NewTokenRow; successorSealed: string }): Promise<boolean>;
+  /** Revokes the session and every pair descended from it. */
+  revokeSession(sessionId: string, reason: string, nowMs: number): Promise<void>;
+}
+
+export type RefreshOutcome = 'refreshed' | 'retried';
+
+function issuePair(issuedAt: Nanos, settings: TokenSettings): { pair: TokenPair; row: NewTokenRow } {
+  const accessExpires = issuedAt + BigInt(settings.accessTokenTtlMs) * 1_000_000n;
+  const refreshExpires = issuedAt + BigInt(settings.refreshTokenTtlMs) * 1_000_000n;
+  const pair: TokenPair = {
+    AccessToken: newToken(),
+    AccessTokenExpiredTime: formatNanos(accessExpires),
+    RefreshToken: newToken(),
+    RefreshTokenExpiredTime: formatNanos(refreshExpires),
+  };
+  const row: NewTokenRow = {
+    id: randomUUID(),
+    accessHash: hashToken(pair.AccessToken),
+    refreshHash: hashToken(pair.RefreshToken),
+    issuedAt: formatNanos(issuedAt),
+    accessExpiresMs: nanosToMillis(accessExpires),
+    refreshExpiresMs: nanosToMillis(refreshExpires),
+  };
+  return { pair, row };
+}
+
+/** Generate: a new session and its first pair. */
+export async function startSession(
+  store: SessionStore,
+  settings: TokenSettings,
+  args: { accountId: string; projectId: string; options: string; fileId: string; now: Nanos },
+): Promise<{ sessionId: string; pair: TokenPair }> {
+  const { pair, row } = issuePair(args.now, settings);
+  const sessionId = randomUUID();
+  await store.createSession(
+    { id: sessionId, accountId: args.accountId, projectId: args.projectId, options: args.options, fileId: args.fileId, createdAt: formatNanos(args.now) },
+    row,
+  );
+  return { sessionId, pair };
+}
+
+/**
+ * The successor of a refreshed pair is kept sealed under a key derived from the refresh token that was
+ * spent, so that only a client holding that token can get the successor back (a retry after a lost
+ * response), and a database reader cannot.
+ */
+function successorKey(refreshToken: string, tokenId: string): Buffer {
+  return deriveKey(refreshToken, tokenId, 'imm-weboffice successor pair');
+}
+
+/**
+ * Refresh: checks the presented pair and returns its successor. The checks run in the documented order
+ * (unknown or mismatched pair → revoked session → expired refresh token → spent token).
+ */
+export async function refreshSession(
+  store: SessionStore,
+  settings: TokenSettings,
+  args: { projectId: string; accessToken: string; refreshToken: string; now: Nanos; onReuse?: (sessionId: string) => void },
+): Promise<{ session: SessionRecord; pair: TokenPair; outcome: RefreshOutcome }> {
+  const found = await store.findByRefreshHash(hashToken(args.refreshToken));
+  // Compare hashes, in constant time, so neither token's text is ever compared directly.
+  if (!found || !safeEqual(found.token.accessHash, hashToken(args.accessToken)) || found.session.projectId !== args.projectId) {
+    throw new ApiError('InvalidToken');
+  }
+  const { session } = found;
+  let token = found.token;
+  const nowMs = nanosToMillis(args.now);
+  if (session.revokedAtMs !== null) throw new ApiError('TokenRevoked');
+  if (nowMs >= token.refreshExpiresMs) throw new ApiError('TokenExpired');
+
+  if (token.spentAtMs === null) {
+    const { pair, row } = issuePair(args.now, settings);
+    const spent = await store.rotate({
+      tokenId: token.id,
+      sessionId: session.id,
+      nowMs,
+      accessValidUntilMs: Math.min(token.accessValidUntilMs, nowMs + settings.previousTokenGraceMs),
+      successor: row,
+      successorSealed: seal(successorKey(args.refreshToken, token.id), JSON.stringify(pair), row.id),
+    });
+    if (spent) return { session, pair, outcome: 'refreshed' };
+    // Another request spent it between our read and our update: from here on it is a retry or a reuse.
+    const current = await store.findToken(token.id);
+    if (!current) throw new ApiError('InvalidToken');
+    token = current;
+  }
+
+  const retried = await successorForRetry(store, settings, token, args.refreshToken, nowMs);
+  if (retried) return { session, pair: retried, outcome: 'retried' };
+  // A spent refresh token presented again outside the retry rules: treat it as stolen and end the session.
+  await store.revokeSession(session.id, 'refresh token reused', nowMs);
+  args.onReuse?.(session.id);
+  throw new ApiError('TokenRevoked');
+}
+
+/** The same successor again, if this is a retry: within the window and while the successor is unspent. */
+async function successorForRetry(
+  store: SessionStore,
+  settings: TokenSettings,
+  token: TokenRecord,
+  refreshToken: string,
+  nowMs: number,
+): Promise<TokenPair | undefined> {
+  if (token.spentAtMs === null || token.successorId === null || token.successorSealed === null) return undefined;
+  if (nowMs - token.spentAtMs > settings.refreshRetryWindowMs) return undefined;
+  const successor = await store.findToken(token.successorId);
+  if (!successor || successor.spentAtMs !== null) return undefined;
+  const text = open(successorKey(refreshToken, token.id), token.successorSealed, successor.id);
+  return text === undefined ? undefined : (JSON.parse(text) as TokenPair);
+}
