@@ -1,0 +1,130 @@
+/**
+ * One store implementation, two engines: the same behaviour on SQLite and on PostgreSQL, including the
+ * guarantee that matters most — a refresh token is spent exactly once under concurrency.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
+import { sessionStore } from '../../src/store/sessions.js';
+import { nonceStore } from '../../src/store/nonces.js';
+import { projectStore } from '../../src/store/projects.js';
+import { accountStore } from '../../src/store/accounts.js';
+import { usageStore } from '../../src/store/usage.js';
+import { refreshSession, startSession, type TokenSettings } from '../../src/tokens/webofficeSessions.js';
+import { nowNanos } from '../../src/tokens/time.js';
+import { randomBytes } from 'node:crypto';
+
+const settings: TokenSettings = { accessTokenTtlMs: 1_800_000, refreshTokenTtlMs: 86_400_000, refreshRetryWindowMs: 30_000, previousTokenGraceMs: 60_000 };
+
+const { engines, skipped } = await enginesUnderTest();
+if (skipped) console.log(`# ${skipped}`);
+
+for (const engine of engines) {
+  describe(`store on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<EngineUnderTest['open']>>;
+    before(async () => {
+      handle = await engine.open();
+    });
+    after(async () => {
+      await handle.dispose();
+    });
+
+    test('of 16 concurrent refreshes of one pair exactly one spends it, and every caller gets that same successor', async () => {
+      const sessions = sessionStore(handle.db);
+      const { sessionId, pair } = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-1', options: '{}', fileId: 'f'.repeat(40), now: nowNanos() });
+      const results = await Promise.all(
+        Array.from({ length: 16 }, () =>
+          refreshSession(sessions, settings, { projectId: 'p-1', accessToken: pair.AccessToken, refreshToken: pair.RefreshToken, now: nowNanos() }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.outcome === 'refreshed').length, 1);
+      const successors = new Set(results.map((r) => JSON.stringify(r.pair)));
+      assert.equal(successors.size, 1, 'every caller got the same successor');
+      const rows = await handle.db.selectFrom('weboffice_tokens').selectAll().where('session_id', '=', sessionId).execute();
+      assert.equal(rows.length, 2, 'the session has the first pair and exactly one successor');
+      assert.equal(rows.filter((r) => r.spent_at_ms !== null).length, 1);
+    });
+
+    test('revoking a project ends its sessions and leaves other projects alone', async () => {
+      const sessions = sessionStore(handle.db);
+      const now = nowNanos();
+      const doomed = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-doomed', options: '{}', fileId: 'a'.repeat(40), now });
+      const kept = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-kept', options: '{}', fileId: 'b'.repeat(40), now });
+      await sessions.revokeProjectSessions('p-doomed', 'project deleted', Date.now());
+      await assert.rejects(
+        refreshSession(sessions, settings, { projectId: 'p-doomed', accessToken: doomed.pair.AccessToken, refreshToken: doomed.pair.RefreshToken, now: nowNanos() }),
+        { code: 'TokenRevoked' },
+      );
+      const refreshed = await refreshSession(sessions, settings, { projectId: 'p-kept', accessToken: kept.pair.AccessToken, refreshToken: kept.pair.RefreshToken, now: nowNanos() });
+      assert.equal(refreshed.outcome, 'refreshed');
+    });
+
+    test('sweeping deletes expired sessions with all their token pairs, and keeps live ones', async () => {
+      const sessions = sessionStore(handle.db);
+      const short = { ...settings, refreshTokenTtlMs: 1, accessTokenTtlMs: 1 };
+      const old = await startSession(sessions, short, { accountId: '1000000000000001', projectId: 'p-sweep', options: '{}', fileId: 'c'.repeat(40), now: nowNanos() });
+      const live = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-sweep', options: '{}', fileId: 'd'.repeat(40), now: nowNanos() });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.ok((await sessions.deleteExpiredSessions(Date.now())) >= 1);
+      const left = await handle.db.selectFrom('weboffice_tokens').select('session_id').where('session_id', 'in', [old.sessionId, live.sessionId]).execute();
+      assert.deepEqual(left.map((r) => r.session_id), [live.sessionId]);
+    });
+
+    test('a signature nonce is accepted once per key, and expired nonces are deleted', async () => {
+      const nonces = nonceStore(handle.db);
+      const nonce = randomBytes(16).toString('hex');
+      assert.equal(await nonces.remember('key-a', nonce, Date.now() - 1), true);
+      assert.equal(await nonces.remember('key-a', nonce, Date.now() - 1), false);
+      assert.equal(await nonces.remember('key-b', nonce, Date.now() - 1), true, 'another key may use the same nonce');
+      assert.ok((await nonces.deleteExpired(Date.now())) >= 2);
+      assert.equal(await nonces.remember('key-a', nonce, Date.now() + 60_000), true, 'after sweeping the nonce row is gone');
+    });
+
+    test('a project name is unique per account, and listing pages through every project exactly once', async () => {
+      const accounts = accountStore(handle.db, randomBytes(32));
+      const { AccountId } = await accounts.createAccount();
+      const projects = projectStore(handle.db);
+      const now = new Date().toISOString();
+      const names = ['b-2', 'a-1', 'c_3', 'B-4', '_5'];
+      for (const name of names) assert.ok(await projects.create({ accountId: AccountId, name, description: '', serviceRole: 'r', now }));
+      assert.equal(await projects.create({ accountId: AccountId, name: 'a-1', description: '', serviceRole: 'r', now }), undefined);
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await projects.list(AccountId, { limit: 2, afterName: after });
+        seen.push(...page.projects.map((p) => p.name));
+        if (!page.more) break;
+        after = page.projects.at(-1)!.name;
+      }
+      assert.deepEqual([...seen].sort(), [...names].sort());
+      assert.equal(new Set(seen).size, names.length);
+      const prefixed = await projects.list(AccountId, { limit: 10, prefix: 'b' });
+      assert.deepEqual(prefixed.projects.map((p) => p.name), ['b-2']);
+    });
+
+    test('AccessKey secrets are stored sealed, and open only with the master key', async () => {
+      const masterKey = randomBytes(32);
+      const accounts = accountStore(handle.db, masterKey);
+      const created = await accounts.createAccount();
+      const row = await handle.db.selectFrom('access_keys').selectAll().where('id', '=', created.AccessKeyId).executeTakeFirstOrThrow();
+      assert.ok(!row.secret_sealed.includes(created.AccessKeySecret));
+      assert.equal((await accounts.findAccessKey(created.AccessKeyId))?.secret, created.AccessKeySecret);
+      await assert.rejects(accountStore(handle.db, randomBytes(32)).findAccessKey(created.AccessKeyId), /cannot be opened/);
+    });
+
+    test('usage totals group by account, project and operation, and honour --since', async () => {
+      const usage = usageStore(handle.db);
+      const base = { account_id: '2000000000000002', project_id: 'pid', project_name: 'proj', readonly: 0, cache_preview: 0, user_id: 'u', session_id: 's' };
+      await usage.record({ ...base, operation: 'GenerateWebofficeToken', at: 'x', at_ms: 1000 });
+      await usage.record({ ...base, operation: 'RefreshWebofficeToken', at: 'x', at_ms: 2000 });
+      await usage.record({ ...base, operation: 'RefreshWebofficeToken', at: 'x', at_ms: 3000 });
+      assert.deepEqual(await usage.totals({ accountId: base.account_id }), [
+        { accountId: base.account_id, projectName: 'proj', operation: 'GenerateWebofficeToken', calls: 1 },
+        { accountId: base.account_id, projectName: 'proj', operation: 'RefreshWebofficeToken', calls: 2 },
+      ]);
+      assert.deepEqual(await usage.totals({ accountId: base.account_id, sinceMs: 2500 }), [
+        { accountId: base.account_id, projectName: 'proj', operation: 'RefreshWebofficeToken', calls: 1 },
+      ]);
+    });
+  });
+}
