@@ -36,6 +36,13 @@ export function buildApp(services: Services) {
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    // A URL the router cannot decode (e.g. `/%ZZ`) reaches neither a route nor the error handler.
+    frameworkErrors: (error, request, reply) => {
+      const plainReply = reply as unknown as FastifyReply; // the option's generics do not narrow here
+      void sendError(error, request, plainReply.header('x-acs-request-id', request.id));
+      // No hook runs for these replies: write their access line here (without the URL, which may hold tokens).
+      request.log.info({ method: request.method, path: '(malformed)', status: plainReply.statusCode, ms: Math.round(plainReply.elapsedTime) }, 'request completed');
+    },
   });
 
   // Only form bodies are accepted, kept as raw bytes: the ACS3 signature covers their exact hash.
@@ -100,27 +107,33 @@ export function buildApp(services: Services) {
     throw new ApiError('NotFound', path.slice(0, 200));
   });
 
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const known = error instanceof ApiError ? error : (frameworkError(error) ?? storageUnavailable(error));
+  /** The one place an error becomes a reply: ours as raised, the framework's mapped, anything else a logged 500. */
+  function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const known = error instanceof ApiError ? error : (frameworkError(error, config.bodyLimitBytes) ?? storageUnavailable(error));
     if (known?.code === 'ServiceUnavailable') request.log.warn({ err: error, requestId: request.id }, 'database unavailable');
     if (!known) request.log.error({ err: error, requestId: request.id, action: request.action }, 'unexpected failure');
     const { status, body } = errorEnvelope(known ?? error, request.id, hostOf(request));
     if (known?.headers) reply.headers(known.headers);
     return reply.status(status).type('application/json; charset=utf-8').send(body);
-  });
+  }
+  app.setErrorHandler(async (error: FastifyError, request, reply) => sendError(error, request, reply));
 
   return app;
 }
 
 /** Fastify's own 4xx errors about the request (body too large, bad media type, bad length…) in our codes. */
-function frameworkError(error: FastifyError): ApiError | undefined {
+function frameworkError(error: FastifyError, bodyLimitBytes: number): ApiError | undefined {
   if (typeof error.code !== 'string' || !error.code.startsWith('FST_') || !error.statusCode || error.statusCode >= 500) return undefined;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('RequestEntityTooLarge', String(error.message.match(/\d+/)?.[0] ?? ''));
+      // Fastify's message ("Request body is too large") does not say the limit; the configuration does.
+      return new ApiError('RequestEntityTooLarge', String(bodyLimitBytes));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return error.statusCode === 415 ? new ApiError('UnsupportedMediaType', 'of this request') : new ApiError('MalformedRequest', error.message);
+    case 'FST_ERR_BAD_URL':
+      // Its message quotes the whole URL, query string (and any token in it) included.
+      return new ApiError('MalformedRequest', 'the URL is not validly percent-encoded');
     default:
       return new ApiError('MalformedRequest', error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200));
   }

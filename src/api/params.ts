@@ -11,6 +11,7 @@ export interface RequestParameters {
 }
 
 export function decodeParameters(text: string, where: string): Record<string, string> {
+  checkPercentEncoding(text, where);
   const out: Record<string, string> = Object.create(null);
   for (const [key, value] of new URLSearchParams(text)) {
     if (key in out) throw new ApiError('MalformedRequest', `the parameter ${key} is given more than once in the ${where}`);
@@ -19,10 +20,34 @@ export function decodeParameters(text: string, where: string): Record<string, st
   return out;
 }
 
+/**
+ * URLSearchParams decodes leniently (`%ZZ` stays as it is, invalid UTF-8 becomes U+FFFD). No client sends
+ * either, and the lossy decoding would let different bytes pass for the same signed value: refuse them.
+ */
+function checkPercentEncoding(text: string, where: string): void {
+  for (const part of text.split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      throw new ApiError('MalformedRequest', `the ${where} is not valid percent-encoded UTF-8`);
+    }
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bodyText(rawBody: Buffer): string {
+  try {
+    return strictUtf8.decode(rawBody);
+  } catch {
+    throw new ApiError('MalformedRequest', 'the request body is not valid UTF-8');
+  }
+}
+
 export function readParameters(rawUrl: string, rawBody: Buffer | undefined): RequestParameters {
   const q = rawUrl.indexOf('?');
   const query = decodeParameters(q === -1 ? '' : rawUrl.slice(q + 1), 'query string');
-  const body = rawBody && rawBody.length > 0 ? decodeParameters(rawBody.toString('utf8'), 'request body') : Object.create(null);
+  const body = rawBody && rawBody.length > 0 ? decodeParameters(bodyText(rawBody), 'request body') : Object.create(null);
   for (const key of Object.keys(body)) {
     if (key in query && query[key] !== body[key]) {
       throw new ApiError('MalformedRequest', `the parameter ${key} has different values in the query string and the body`);

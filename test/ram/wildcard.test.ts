@@ -1,0 +1,121 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { matchesWildcard } from '../../src/ram/wildcard.js';
+
+/**
+ * Independent reference: the textbook recursive definition of `*`/`?` matching, memoised so generated
+ * star-heavy patterns stay fast. Works on code points like the implementation.
+ */
+function recursiveMatch(pattern: string, value: string, same: (a: string, b: string) => boolean): boolean {
+  const p = Array.from(pattern);
+  const v = Array.from(value);
+  const memo = new Map<number, boolean>();
+  const go = (i: number, j: number): boolean => {
+    const slot = i * (v.length + 1) + j;
+    const known = memo.get(slot);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (i === p.length) result = j === v.length;
+    else if (p[i] === '*') result = go(i + 1, j) || (j < v.length && go(i, j + 1));
+    else result = j < v.length && (p[i] === '?' || same(p[i]!, v[j]!)) && go(i + 1, j + 1);
+    memo.set(slot, result);
+    return result;
+  };
+  return go(0, 0);
+}
+
+const exact = (a: string, b: string) => a === b;
+const folded = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const over = (alphabet: string, maxLength: number) =>
+  fc.array(fc.constantFrom(...alphabet), { maxLength }).map((chars) => chars.join(''));
+
+describe('matchesWildcard examples', () => {
+  const cases: Array<[pattern: string, value: string, expected: boolean]> = [
+    ['*', '', true],
+    ['*', 'anything at all', true],
+    ['', '', true],
+    ['', 'a', false],
+    ['?', '', false],
+    ['?', 'a', true],
+    ['?', 'ab', false],
+    ['a*b', 'ab', true],
+    ['a*b', 'axxxb', true],
+    ['a*b', 'axxxbc', false],
+    ['a*b*c', 'abbbcbc', true],
+    ['*ab', 'aab', true],
+    ['a?c', 'abc', true],
+    ['a?c', 'ac', false],
+    ['imm:Get*', 'imm:GetProject', true],
+    ['acs:imm:*:123:project/*', 'acs:imm:cn-hangzhou:123:project/p1', true],
+    ['acs:imm:*:123:project/*', 'acs:imm:cn-hangzhou:456:project/p1', false],
+  ];
+  for (const [pattern, value, expected] of cases) {
+    test(`"${pattern}" ${expected ? 'matches' : 'does not match'} "${value}"`, () => {
+      assert.equal(matchesWildcard(pattern, value), expected);
+    });
+  }
+
+  test('regular-expression metacharacters in the pattern are literal', () => {
+    assert.equal(matchesWildcard('a.b', 'axb'), false);
+    assert.equal(matchesWildcard('a.b', 'a.b'), true);
+    assert.equal(matchesWildcard('[ab]', 'a'), false);
+    assert.equal(matchesWildcard('[ab]', '[ab]'), true);
+    assert.equal(matchesWildcard('(a+)+$', 'aaaa'), false);
+    assert.equal(matchesWildcard('^a|b', 'b'), false);
+    assert.equal(matchesWildcard('\\d', '1'), false);
+  });
+
+  test('matching is case-sensitive unless caseInsensitive is set', () => {
+    assert.equal(matchesWildcard('imm:get*', 'imm:GetProject'), false);
+    assert.equal(matchesWildcard('imm:get*', 'IMM:GetProject', { caseInsensitive: true }), true);
+    assert.equal(matchesWildcard('IMM:?ETPROJECT', 'imm:getproject', { caseInsensitive: true }), true);
+  });
+
+  test('`?` matches one character even outside the Basic Multilingual Plane', () => {
+    assert.equal(matchesWildcard('a?b', 'a😀b'), true);
+    assert.equal(matchesWildcard('a??b', 'a😀b'), false);
+  });
+
+  test('a pathological pattern is answered quickly (no exponential backtracking)', () => {
+    const started = performance.now();
+    assert.equal(matchesWildcard(`${'a*'.repeat(50)}b`, 'a'.repeat(20_000)), false);
+    assert.ok(performance.now() - started < 2000);
+  });
+});
+
+describe('matchesWildcard properties', () => {
+  test('agrees with an independent recursive matcher on random patterns and strings over "ab*?"', () => {
+    fc.assert(
+      fc.property(over('ab*?', 10), over('ab*?', 10), (pattern, value) => {
+        assert.equal(matchesWildcard(pattern, value), recursiveMatch(pattern, value, exact));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('case-insensitive matching agrees with the recursive matcher over "aAbB*?"', () => {
+    fc.assert(
+      fc.property(over('aAbB*?', 8), over('aAbB', 8), (pattern, value) => {
+        assert.equal(matchesWildcard(pattern, value, { caseInsensitive: true }), recursiveMatch(pattern, value, folded));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('a pattern without wildcards matches exactly itself', () => {
+    fc.assert(
+      fc.property(over('ab.', 6), over('ab.', 6), (pattern, value) => {
+        assert.equal(matchesWildcard(pattern, value), pattern === value);
+      }),
+    );
+  });
+
+  test('"*s*" matches exactly the strings containing s', () => {
+    fc.assert(
+      fc.property(over('ab', 4), over('ab', 10), (needle, haystack) => {
+        assert.equal(matchesWildcard(`*${needle}*`, haystack), haystack.includes(needle));
+      }),
+    );
+  });
+});
