@@ -10,6 +10,7 @@ import { errorEnvelope, newRequestId } from './api/envelope.js';
 import { readParameters } from './api/params.js';
 import { resolveOperation } from './api/dispatcher.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
+import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
 import { hashToken } from './tokens/tokenValues.js';
 import type { WebofficeOptions } from './tokens/webofficeOptions.js';
@@ -49,8 +50,15 @@ export function buildApp(services: Services) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  // Once stopping, a request still in flight is answered with `Connection: close`: otherwise its keep-alive
+  // connection (the SDKs keep connections alive) would hold the process open for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-acs-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -60,7 +68,7 @@ export function buildApp(services: Services) {
   });
 
   const authDeps: AuthenticationDeps = {
-    findAccessKey: (id) => services.accounts.findAccessKey(id),
+    findAccessKey: (id, securityToken) => findCredential({ ...services, nowMs: () => Date.now() }, id, securityToken),
     rememberNonce: (id, nonce, expiresMs) => services.nonces.remember(id, nonce, expiresMs),
     nowMs: () => Date.now(),
   };
@@ -71,7 +79,8 @@ export function buildApp(services: Services) {
     const { action, operation } = resolveOperation(params.all, request.headers);
     request.action = action;
     const caller = await authenticate({ method: request.method, pathname: '/', headers: request.headers, params, rawBody }, authDeps);
-    const result = await operation({ params: params.all, caller, requestId: request.id, services, log: request.log });
+    const facts = { sourceIp: request.ip, secureTransport: request.protocol === 'https', userAgent: request.headers['user-agent'] ?? '' };
+    const result = await operation({ params: params.all, caller, request: facts, requestId: request.id, services, log: request.log });
     return reply.send({ RequestId: request.id, ...result });
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: rpc });

@@ -152,17 +152,41 @@ withSettings(program.command('usage').description('billable calls, totals by pro
   .option('--since <time>', 'only calls at or after this ISO 8601 time')
   .option('--json', 'print JSON')
   .action(async (options) => {
-    let sinceMs: number | undefined;
-    if (options.since !== undefined) {
-      sinceMs = Date.parse(options.since);
-      if (Number.isNaN(sinceMs)) throw new Error(`--since must be an ISO 8601 time (got ${options.since})`);
-    }
+    const sinceMs = options.since === undefined ? undefined : parseTime(options.since, '--since');
     await withServices(options, async (services) => {
       const totals = await services.usage.totals({ accountId: options.account, projectName: options.project, sinceMs });
       const rows = totals.map((t) => ({ AccountId: t.accountId, ProjectName: t.projectName, Operation: t.operation, Calls: t.calls }));
       options.json ? print(rows) : printTable(rows, ['AccountId', 'ProjectName', 'Operation', 'Calls']);
     });
   });
+
+withSettings(program.command('audit').description('authorization decisions (allow and deny), oldest first'), STORAGE_SETTINGS)
+  .option('--since <time>', 'only decisions at or after this ISO 8601 time')
+  .option('--account <id>', 'only this account')
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    const sinceMs = options.since === undefined ? undefined : parseTime(options.since, '--since');
+    await withServices(options, async (services) => {
+      const records = await services.audit.list({ sinceMs, accountId: options.account });
+      const rows = records.map((r) => ({
+        Time: r.at,
+        Decision: r.decision,
+        Reason: r.reason,
+        Principal: r.principal,
+        Action: r.action,
+        Resource: r.resource,
+        Statement: r.matched_statement || '-',
+        RequestId: r.request_id,
+      }));
+      options.json ? print(rows) : printTable(rows, ['Time', 'Decision', 'Reason', 'Principal', 'Action', 'Resource', 'Statement']);
+    });
+  });
+
+function parseTime(text: string, flag: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`${flag} must be an ISO 8601 time (got ${text})`);
+  return ms;
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ApiError || err instanceof Error ? err.message : String(err);

@@ -26,6 +26,8 @@ export interface Config {
   /** How long expired sessions, their tokens and spent nonces are kept before the sweeper deletes them. */
   sessionRetentionMs: number;
   usageRetentionMs: number;
+  /** Shortest DurationSeconds AssumeRole accepts (900 in the cloud; lower for tests). */
+  stsMinDurationSeconds: number;
   logLevel: string;
   bodyLimitBytes: number;
 }
@@ -50,6 +52,7 @@ export const SETTINGS = {
   sweepInterval: { env: 'IMM_SWEEP_INTERVAL', flag: '--sweep-interval <seconds>', describe: 'how often expired data is swept', default: '60' },
   sessionRetention: { env: 'IMM_SESSION_RETENTION', flag: '--session-retention <seconds>', describe: 'expired sessions are kept this long', default: '86400' },
   usageRetentionDays: { env: 'IMM_USAGE_RETENTION_DAYS', flag: '--usage-retention-days <days>', describe: 'usage records are kept this long', default: '400' },
+  stsMinDuration: { env: 'IMM_STS_MIN_DURATION', flag: '--sts-min-duration <seconds>', describe: 'shortest DurationSeconds AssumeRole accepts', default: '900' },
   logLevel: { env: 'IMM_LOG_LEVEL', flag: '--log-level <level>', describe: 'pino log level', default: 'info' },
   bodyLimit: { env: 'IMM_BODY_LIMIT', flag: '--body-limit <bytes>', describe: 'largest accepted request body', default: '1048576' },
 } as const;
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     sweepIntervalMs: seconds('sweepInterval', 60, 0.05),
     sessionRetentionMs: seconds('sessionRetention', 86400),
     usageRetentionMs: seconds('usageRetentionDays', 400) * 86400, // days, read like seconds, then scaled
+    stsMinDurationSeconds: seconds('stsMinDuration', 900, 1) / 1000,
     logLevel: text('logLevel') ?? 'info',
     bodyLimitBytes: bodyLimit,
   };

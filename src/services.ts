@@ -11,6 +11,9 @@ import { bucketStore } from './store/buckets.js';
 import { nonceStore } from './store/nonces.js';
 import { usageStore } from './store/usage.js';
 import { sessionStore } from './store/sessions.js';
+import { stsStore } from './store/sts.js';
+import { auditStore } from './store/audit.js';
+import { ramStore } from './store/ram.js';
 import { loadMasterKey } from './crypto/masterKey.js';
 import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
 import type { ObjectStore } from './documents/objectStore.js';
@@ -25,6 +28,9 @@ export interface Services {
   nonces: ReturnType<typeof nonceStore>;
   usage: ReturnType<typeof usageStore>;
   sessions: ReturnType<typeof sessionStore>;
+  sts: ReturnType<typeof stsStore>;
+  audit: ReturnType<typeof auditStore>;
+  ram: ReturnType<typeof ramStore>;
   objects: ObjectStore;
   tokenSettings: TokenSettings;
   /** Base of WebofficeURL: IMM_PUBLIC_URL, or this server's own address once it listens. */
@@ -51,6 +57,9 @@ export async function openServices(config: Config, log: Logger, listeningUrl: ()
     nonces: nonceStore(db),
     usage: usageStore(db),
     sessions: sessionStore(db),
+    sts: stsStore(db, masterKey),
+    audit: auditStore(db),
+    ram: ramStore(db),
     objects: fileSystemObjectStore(config.ossDir),
     tokenSettings: {
       accessTokenTtlMs: config.accessTokenTtlMs,

@@ -4,13 +4,16 @@ export interface SweepResult {
   nonces: number;
   sessions: number;
   usageRecords: number;
+  stsCredentials: number;
+  auditRecords: number;
 }
 
 /**
  * Deletes what has served its time, so nothing grows without bound:
  * - signature nonces past their timestamp + 15 minutes (a replay is refused by the timestamp check then);
  * - sessions (with all their token pairs) whose last refresh token expired more than IMM_SESSION_RETENTION ago;
- * - usage records older than IMM_USAGE_RETENTION_DAYS.
+ * - usage records and audit records older than IMM_USAGE_RETENTION_DAYS;
+ * - temporary (STS) credentials once expired (a request with them is refused from then on anyway).
  */
 export async function sweep(services: Services, nowMs = Date.now()): Promise<SweepResult> {
   const { config } = services;
@@ -18,6 +21,8 @@ export async function sweep(services: Services, nowMs = Date.now()): Promise<Swe
     nonces: await services.nonces.deleteExpired(nowMs),
     sessions: await services.sessions.deleteExpiredSessions(nowMs - config.sessionRetentionMs),
     usageRecords: await services.usage.deleteBefore(nowMs - config.usageRetentionMs),
+    stsCredentials: await services.sts.deleteExpired(nowMs - config.sessionRetentionMs),
+    auditRecords: await services.audit.deleteBefore(nowMs - config.usageRetentionMs),
   };
 }
 
@@ -29,7 +34,7 @@ export function startSweeper(services: Services): () => void {
     running = true;
     try {
       const swept = await sweep(services);
-      if (swept.nonces + swept.sessions + swept.usageRecords > 0) services.log.info({ event: 'sweep', ...swept }, 'expired data swept');
+      if (Object.values(swept).some((count) => count > 0)) services.log.info({ event: 'sweep', ...swept }, 'expired data swept');
     } catch (err) {
       services.log.error({ err, event: 'sweep.failed' }, 'sweeping expired data failed; will retry');
     } finally {

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from './errors.js';
 import type { RequestParameters } from './params.js';
+import type { Principal } from '../access/principal.js';
 import {
   acs3CanonicalRequest,
   acs3Hash,
@@ -22,11 +23,16 @@ export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 export interface Caller {
   accessKeyId: string;
   accountId: string;
+  principal: Principal;
   signature: 'RPC-HMAC-SHA1' | 'ACS3-HMAC-SHA256' | 'ACS3-HMAC-SM3';
 }
 
 export interface AuthenticationDeps {
-  findAccessKey(id: string): Promise<{ accountId: string; status: 'Active' | 'Inactive'; secret: string } | undefined>;
+  /**
+   * The signing secret and principal of a key. `securityToken` comes with temporary (STS) credentials; the
+   * implementation throws the `InvalidSecurityToken.*` / `MissingSecurityToken` errors itself.
+   */
+  findAccessKey(id: string, securityToken: string | undefined): Promise<{ status: 'Active' | 'Inactive'; secret: string; principal: Principal } | undefined>;
   /** False when the key used this nonce before. */
   rememberNonce(accessKeyId: string, nonce: string, expiresMs: number): Promise<boolean>;
   nowMs(): number;
@@ -64,13 +70,13 @@ async function authenticateRpc(req: SignedRequest, deps: AuthenticationDeps): Pr
     throw new ApiError('InvalidParameter', 'SignatureVersion');
   }
   const timeMs = checkTimestamp(params.Timestamp, deps.nowMs());
-  const key = await activeKey(params.AccessKeyId, deps);
+  const key = await activeKey(params.AccessKeyId, params.SecurityToken, deps);
   const signed: Record<string, string> = { ...params };
   delete signed.Signature;
   const expected = rpcSignature(req.method.toUpperCase(), signed, key.secret);
   if (!safeEqual(expected, params.Signature)) throw new ApiError('SignatureDoesNotMatch');
   await spendNonce(params.AccessKeyId, params.SignatureNonce, timeMs, deps);
-  return { accessKeyId: params.AccessKeyId, accountId: key.accountId, signature: 'RPC-HMAC-SHA1' };
+  return { accessKeyId: params.AccessKeyId, accountId: key.principal.accountId, principal: key.principal, signature: 'RPC-HMAC-SHA1' };
 }
 
 async function authenticateAcs3(
@@ -93,7 +99,7 @@ async function authenticateAcs3(
     }
   }
   const timeMs = checkTimestamp(date, deps.nowMs());
-  const key = await activeKey(auth.accessKeyId, deps);
+  const key = await activeKey(auth.accessKeyId, headerValue(req.headers, 'x-acs-security-token'), deps);
   if (!safeEqual(acs3Hash(auth.algorithm, req.rawBody), contentHash.toLowerCase())) {
     throw new ApiError('SignatureDoesNotMatch', [], { message: 'The x-acs-content-sha256 header does not match the hash of the request body.' });
   }
@@ -106,7 +112,7 @@ async function authenticateAcs3(
     throw new ApiError('SignatureDoesNotMatch');
   }
   await spendNonce(auth.accessKeyId, nonce, timeMs, deps);
-  return { accessKeyId: auth.accessKeyId, accountId: key.accountId, signature: auth.algorithm };
+  return { accessKeyId: auth.accessKeyId, accountId: key.principal.accountId, principal: key.principal, signature: auth.algorithm };
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -124,8 +130,8 @@ function checkTimestamp(text: string, nowMs: number): number {
   return timeMs;
 }
 
-async function activeKey(accessKeyId: string, deps: AuthenticationDeps) {
-  const key = await deps.findAccessKey(accessKeyId);
+async function activeKey(accessKeyId: string, securityToken: string | undefined, deps: AuthenticationDeps) {
+  const key = await deps.findAccessKey(accessKeyId, securityToken || undefined);
   if (!key) throw new ApiError('InvalidAccessKeyId.NotFound');
   if (key.status !== 'Active') throw new ApiError('InvalidAccessKeyId.Inactive');
   return key;

@@ -13,10 +13,15 @@ import { updateProject } from '../operations/updateProject.js';
 import { deleteProject } from '../operations/deleteProject.js';
 import { generateWebofficeToken } from '../operations/generateWebofficeToken.js';
 import { refreshWebofficeToken } from '../operations/refreshWebofficeToken.js';
+import { RAM_OPERATIONS } from '../operations/ram/index.js';
+import { STS_OPERATIONS, STS_VERSION } from '../operations/sts/index.js';
+import type { RequestFacts } from '../access/authorize.js';
 
 export interface OperationContext {
   params: Record<string, string>;
   caller: Caller;
+  /** Facts about the request that policy conditions look at (source IP, TLS, user agent). */
+  request: RequestFacts;
   requestId: string;
   services: Services;
   log: FastifyBaseLogger;
@@ -26,6 +31,7 @@ export interface OperationContext {
 export type Operation = (ctx: OperationContext) => Promise<Record<string, unknown>>;
 
 export const IMM_VERSION = '2020-09-30';
+export const RAM_VERSION = '2015-05-01';
 
 const OPERATIONS: ReadonlyMap<string, ReadonlyMap<string, Operation>> = new Map([
   [
@@ -40,6 +46,8 @@ const OPERATIONS: ReadonlyMap<string, ReadonlyMap<string, Operation>> = new Map(
       ['RefreshWebofficeToken', refreshWebofficeToken],
     ]),
   ],
+  [RAM_VERSION, RAM_OPERATIONS],
+  [STS_VERSION, STS_OPERATIONS],
 ]);
 
 /** `Action` and `Version` from the parameters, or else from the `x-acs-action` / `x-acs-version` headers. */

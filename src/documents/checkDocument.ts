@@ -10,20 +10,19 @@ export function fileIdOf(source: SourceLocation): string {
 }
 
 /**
- * Checks that the caller may open the document and that WebOffice can: the bucket is the caller's, the
- * object exists and is at most 200 MB. (Reading another account's bucket needs an authorization chain.)
+ * Checks that WebOffice can open the document: the bucket exists, the reader (`mayRead`, which resolves the
+ * authorization chain and throws `Forbidden`) may read it, the object exists and is at most 200 MB.
  */
 export async function checkDocument(
   deps: { buckets: BucketStore; objects: ObjectStore },
-  accountId: string,
   source: SourceLocation,
+  mayRead: (bucketOwner: string) => Promise<void>,
 ): Promise<{ fileId: string; size: number; etag: string }> {
   const uri = `oss://${source.bucket}/${source.key}`;
   const bucket = await deps.buckets.find(source.bucket);
   if (!bucket) throw new ApiError('ResourceNotFound', `Bucket ${source.bucket}`);
-  if (bucket.account_id !== accountId) {
-    throw new ApiError('Forbidden', [], { message: `The bucket ${source.bucket} belongs to another account; reading it needs an authorization chain (CredentialConfig).` });
-  }
+  // Permission before existence: without read access nobody learns whether the object exists.
+  await mayRead(bucket.account_id);
   const object = await deps.objects.headObject(source.bucket, source.key);
   if (!object) throw new ApiError('ResourceNotFound', `Object ${uri}`);
   if (object.size > MAX_DOCUMENT_BYTES) {

@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Operation } from '../api/dispatcher.js';
 import { parseGenerateParameters } from '../tokens/webofficeOptions.js';
-import { checkDocument } from '../documents/checkDocument.js';
 import { startSession } from '../tokens/webofficeSessions.js';
 import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
-import { findProject } from './findProject.js';
+import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
 /** Opens a document for one user: a new session with its first token pair (billed per call). */
-export const generateWebofficeToken: Operation = async ({ params, caller, services, log }) => {
-  const { projectName, options } = parseGenerateParameters(params);
-  const project = await findProject(services, caller.accountId, projectName);
-  const document = await checkDocument(services, caller.accountId, options.source);
+export const generateWebofficeToken: Operation = async (ctx) => {
+  const { caller, services, log } = ctx;
+  const { projectName, options } = parseGenerateParameters(ctx.params);
+  const project = await findProject(ctx, projectName);
+  await authorizeProject(ctx, 'GenerateWebofficeToken', project.name);
+  const document = await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
   // Users are told apart by Id; without one, WebOffice makes one up (and shows the name "Unknown").
   const user = { ...options.user, Id: options.user.Id ?? randomBytes(6).toString('hex') };
   const remembered = { ...options, user };

@@ -1,9 +1,10 @@
 import type { Operation } from '../api/dispatcher.js';
 import { validateProjectName } from '../projects/projectName.js';
-import { findProject } from './findProject.js';
+import { authorizeProject, findProject } from './projectAccess.js';
 import { projectView } from './projectView.js';
 
-export const getProject: Operation = async ({ params, caller, services }) => {
-  const row = await findProject(services, caller.accountId, validateProjectName(params.ProjectName));
+export const getProject: Operation = async (ctx) => {
+  const row = await findProject(ctx, validateProjectName(ctx.params.ProjectName));
+  await authorizeProject(ctx, 'GetProject', row.name);
   return { Project: projectView(row) };
 };

@@ -1,11 +1,14 @@
 import { invalidArgument } from '../api/errors.js';
 import type { Operation } from '../api/dispatcher.js';
 import { projectView } from './projectView.js';
+import { authorizeProject } from './projectAccess.js';
 
 /** MaxResults 0–200 (IMM's range; 0 and absent mean the default, 100). NextToken is opaque to callers. */
-export const listProjects: Operation = async ({ params, caller, services }) => {
+export const listProjects: Operation = async (ctx) => {
+  const { params, caller, services } = ctx;
   const limit = maxResults(params.MaxResults);
   const afterName = params.NextToken ? decodeNextToken(params.NextToken) : undefined;
+  await authorizeProject(ctx, 'ListProjects', '*');
   const { projects, more } = await services.projects.list(caller.accountId, { limit, afterName, prefix: params.Prefix || undefined });
   const last = projects.at(-1);
   return {

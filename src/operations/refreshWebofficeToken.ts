@@ -2,27 +2,36 @@ import type { Operation } from '../api/dispatcher.js';
 import { parseRefreshParameters, type WebofficeOptions } from '../tokens/webofficeOptions.js';
 import { refreshSession } from '../tokens/webofficeSessions.js';
 import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
-import { findProject } from './findProject.js';
+import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
 /**
- * Rotates a token pair. The session's Generate options carry over. A retry of the same pair (lost response)
- * returns the same successor and is not billed again; any other reuse of a spent refresh token revokes the
- * session.
+ * Rotates a token pair. The session's Generate options carry over, and its authorization chain is checked
+ * again (a revoked role ends the session's refreshes); a CredentialConfig given here replaces the stored one.
+ * A retry of the same pair (lost response) returns the same successor and is not billed again; any other reuse
+ * of a spent refresh token revokes the session.
  */
-export const refreshWebofficeToken: Operation = async ({ params, caller, services, log }) => {
-  const { projectName, accessToken, refreshToken } = parseRefreshParameters(params);
-  const project = await findProject(services, caller.accountId, projectName);
+export const refreshWebofficeToken: Operation = async (ctx) => {
+  const { caller, services, log } = ctx;
+  const { projectName, accessToken, refreshToken, credentialConfig } = parseRefreshParameters(ctx.params);
+  const project = await findProject(ctx, projectName);
+  await authorizeProject(ctx, 'RefreshWebofficeToken', project.name);
   const now = nowNanos();
+  let options: WebofficeOptions | undefined;
   const { session, pair, outcome } = await refreshSession(services.sessions, services.tokenSettings, {
     projectId: project.id,
     accessToken,
     refreshToken,
     now,
+    authorizeSession: async (current) => {
+      const stored = JSON.parse(current.options) as WebofficeOptions;
+      options = credentialConfig ? { ...stored, credentialConfig } : stored;
+      await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
+      if (credentialConfig) await services.sessions.updateOptions(current.id, JSON.stringify(options));
+    },
     onReuse: (sessionId) =>
       log.warn({ event: 'token.reuse_detected', sessionId, projectId: project.id, accountId: caller.accountId }, 'spent refresh token presented again; session revoked'),
   });
-  if (outcome === 'refreshed') {
-    const options = JSON.parse(session.options) as WebofficeOptions;
+  if (outcome === 'refreshed' && options) {
     await services.usage.record({
       account_id: caller.accountId,
       project_id: project.id,

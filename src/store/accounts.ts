@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { open, seal } from '../crypto/aead.js';
+import { ramStore } from './ram.js';
 
 export interface AccountCredentials {
   AccountId: string;
@@ -12,6 +13,8 @@ export interface AccountCredentials {
 export interface AccessKeyRecord {
   accessKeyId: string;
   accountId: string;
+  /** The RAM user owning the key; undefined for the account's root key. */
+  userName?: string;
   status: 'Active' | 'Inactive';
   secret: string;
 }
@@ -49,8 +52,9 @@ export function accountStore(db: Kysely<Database>, masterKey: Buffer) {
         await trx.insertInto('accounts').values({ id: accountId, created_at: now }).execute();
         await trx
           .insertInto('access_keys')
-          .values({ id: key.id, account_id: accountId, secret_sealed: sealSecret(key.id, key.secret), status: 'Active', created_at: now })
+          .values({ id: key.id, account_id: accountId, secret_sealed: sealSecret(key.id, key.secret), status: 'Active', created_at: now, user_name: null })
           .execute();
+        await ramStore(trx).ensureDefaultRole(accountId);
       });
       return { AccountId: accountId, AccessKeyId: key.id, AccessKeySecret: key.secret };
     },
@@ -63,18 +67,20 @@ export function accountStore(db: Kysely<Database>, masterKey: Buffer) {
         await trx.insertInto('accounts').values({ id: accountId, created_at: now }).onConflict((oc) => oc.column('id').doNothing()).execute();
         await trx
           .insertInto('access_keys')
-          .values({ id: key.id, account_id: accountId, secret_sealed: sealSecret(key.id, key.secret), status: 'Active', created_at: now })
+          .values({ id: key.id, account_id: accountId, secret_sealed: sealSecret(key.id, key.secret), status: 'Active', created_at: now, user_name: null })
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
+        await ramStore(trx).ensureDefaultRole(accountId);
       });
       return { AccountId: accountId, AccessKeyId: key.id, AccessKeySecret: key.secret };
     },
 
-    async addAccessKey(accountId: string): Promise<AccountCredentials> {
+    /** A new key for the account's root, or for one of its RAM users. */
+    async addAccessKey(accountId: string, userName?: string): Promise<AccountCredentials> {
       const key = newAccessKey();
       await db
         .insertInto('access_keys')
-        .values({ id: key.id, account_id: accountId, secret_sealed: sealSecret(key.id, key.secret), status: 'Active', created_at: new Date().toISOString() })
+        .values({ id: key.id, account_id: accountId, secret_sealed: sealSecret(key.id, key.secret), status: 'Active', created_at: new Date().toISOString(), user_name: userName ?? null })
         .execute();
       return { AccountId: accountId, AccessKeyId: key.id, AccessKeySecret: key.secret };
     },
@@ -92,7 +98,7 @@ export function accountStore(db: Kysely<Database>, masterKey: Buffer) {
       if (!row) return undefined;
       const secret = open(masterKey, row.secret_sealed, `access-key:${row.id}`);
       if (secret === undefined) throw new Error(`the secret of AccessKey ${row.id} cannot be opened: wrong master key?`);
-      return { accessKeyId: row.id, accountId: row.account_id, status: row.status, secret };
+      return { accessKeyId: row.id, accountId: row.account_id, ...(row.user_name ? { userName: row.user_name } : {}), status: row.status, secret };
     },
 
     async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {

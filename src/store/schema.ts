@@ -15,6 +15,8 @@ export interface AccessKeysTable {
   secret_sealed: string;
   status: 'Active' | 'Inactive';
   created_at: string;
+  /** The RAM user the key belongs to; null for the account's root key. */
+  user_name: string | null;
 }
 
 export interface BucketsTable {
@@ -87,7 +89,112 @@ export interface UsageRecordsTable {
   session_id: string;
 }
 
+export interface RamUsersTable {
+  id: string;
+  account_id: string;
+  name: string;
+  display_name: string;
+  comments: string;
+  email: string;
+  mobile_phone: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RamGroupsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  comments: string;
+  created_at: string;
+}
+
+export interface RamGroupMembersTable {
+  account_id: string;
+  group_name: string;
+  user_name: string;
+  joined_at: string;
+}
+
+export interface RamRolesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  /** The AssumeRolePolicyDocument (trust policy), JSON text. */
+  trust_policy: string;
+  max_session_duration: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RamPoliciesTable {
+  /** The account id for custom policies. (System policies are built in, see ram/systemPolicies.ts.) */
+  owner: string;
+  name: string;
+  description: string;
+  default_version: string;
+  next_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RamPolicyVersionsTable {
+  owner: string;
+  policy_name: string;
+  version_id: string;
+  document: string;
+  created_at: string;
+}
+
+export interface RamAttachmentsTable {
+  account_id: string;
+  principal_type: 'User' | 'Group' | 'Role';
+  principal_name: string;
+  policy_type: 'System' | 'Custom';
+  policy_name: string;
+  attached_at: string;
+}
+
+export interface StsCredentialsTable {
+  access_key_id: string;
+  secret_sealed: string;
+  /** SHA-256 of the SecurityToken: looked up, so a token cannot be forged or altered. */
+  token_hash: string;
+  account_id: string;
+  role_name: string;
+  role_id: string;
+  session_name: string;
+  session_policy: string | null;
+  expires_ms: number;
+  created_at: string;
+}
+
+export interface AuditRecordsTable {
+  id: string;
+  at: string;
+  at_ms: number;
+  request_id: string;
+  account_id: string;
+  principal: string;
+  principal_type: string;
+  action: string;
+  resource: string;
+  decision: 'Allow' | 'Deny';
+  reason: string;
+  matched_statement: string;
+}
+
 export interface Database {
+  ram_users: RamUsersTable;
+  ram_groups: RamGroupsTable;
+  ram_group_members: RamGroupMembersTable;
+  ram_roles: RamRolesTable;
+  ram_policies: RamPoliciesTable;
+  ram_policy_versions: RamPolicyVersionsTable;
+  ram_attachments: RamAttachmentsTable;
+  sts_credentials: StsCredentialsTable;
+  audit_records: AuditRecordsTable;
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
   buckets: BucketsTable;

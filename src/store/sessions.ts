@@ -94,6 +94,10 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
       });
     },
 
+    async updateOptions(sessionId, options) {
+      await db.updateTable('weboffice_sessions').set({ options }).where('id', '=', sessionId).execute();
+    },
+
     async findByAccessHash(accessHash) {
       const token = await db.selectFrom('weboffice_tokens').selectAll().where('access_hash', '=', accessHash).executeTakeFirst();
       if (!token) return undefined;
@@ -114,6 +118,8 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
 /** Queries beyond the rotation capability: access-token checks, project deletion, sweeping. */
 export interface SessionQueries {
   revokeProjectSessions(projectId: string, reason: string, nowMs: number): Promise<void>;
+  /** Replaces the remembered Generate options (a Refresh with a new CredentialConfig). */
+  updateOptions(sessionId: string, options: string): Promise<void>;
   findByAccessHash(accessHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
   /** Deletes sessions whose last refresh token expired before `beforeMs`; returns how many. */
   deleteExpiredSessions(beforeMs: number): Promise<number>;

@@ -125,7 +125,15 @@ function successorKey(refreshToken: string, tokenId: string): Buffer {
 export async function refreshSession(
   store: SessionStore,
   settings: TokenSettings,
-  args: { projectId: string; accessToken: string; refreshToken: string; now: Nanos; onReuse?: (sessionId: string) => void },
+  args: {
+    projectId: string;
+    accessToken: string;
+    refreshToken: string;
+    now: Nanos;
+    /** Checks that may still refuse the refresh once the pair is known good (the authorization chain). */
+    authorizeSession?: (session: SessionRecord) => Promise<void>;
+    onReuse?: (sessionId: string) => void;
+  },
 ): Promise<{ session: SessionRecord; pair: TokenPair; outcome: RefreshOutcome }> {
   const found = await store.findByRefreshHash(hashToken(args.refreshToken));
   // Compare hashes, in constant time, so neither token's text is ever compared directly.
@@ -137,6 +145,7 @@ export async function refreshSession(
   const nowMs = nanosToMillis(args.now);
   if (session.revokedAtMs !== null) throw new ApiError('TokenRevoked');
   if (nowMs >= token.refreshExpiresMs) throw new ApiError('TokenExpired');
+  await args.authorizeSession?.(session);
 
   if (token.spentAtMs === null) {
     const { pair, row } = issuePair(args.now, settings);

@@ -12,6 +12,7 @@ import {
   createClient,
   describeError,
   familyOf,
+  RPCClient,
   type ClientVariant,
   type Credentials,
   type OfficialClient,
@@ -126,7 +127,17 @@ before(async () => {
   assert.ok(Array.isArray(listed.Projects), 'the new key works while it is Active');
   await runCli(server.env, ['access-key', 'update', created.AccessKeyId, '--status', 'Inactive']);
   inactiveKey = created;
+  // A real authorization chain for the struct tests: IMM assumes ImmChainService, which may assume ChainReader
+  // (trusting this account), which may read the documents.
+  const ram = new RPCClient({ accessKeyId: server.root.AccessKeyId, accessKeySecret: server.root.AccessKeySecret, endpoint: server.url, apiVersion: '2015-05-01' });
+  const trust = (principal: object) => JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: principal }] });
+  await ram.request('CreateRole', { RoleName: CHAIN.ServiceRole, AssumeRolePolicyDocument: trust({ Service: ['imm.aliyuncs.com'] }) }, { method: 'POST' });
+  await ram.request('AttachPolicyToRole', { RoleName: CHAIN.ServiceRole, PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess' }, { method: 'POST' });
+  await ram.request('CreateRole', { RoleName: CHAIN.Role, AssumeRolePolicyDocument: trust({ RAM: [`acs:ram::${server.root.AccountId}:root`] }) }, { method: 'POST' });
+  await ram.request('AttachPolicyToRole', { RoleName: CHAIN.Role, PolicyType: 'System', PolicyName: 'AliyunOSSReadOnlyAccess' }, { method: 'POST' });
 });
+
+const CHAIN = { ServiceRole: 'ImmChainService', Role: 'ChainReader' };
 
 after(async () => {
   await server?.stop();
@@ -240,8 +251,9 @@ CLIENT_VARIANTS.forEach((variant: ClientVariant, index) => {
           ProjectName: project,
           SourceURI: docs.pdf,
           'Permission.Readonly': 'true',
-          'CredentialConfig.Chain.1.AssumeRoleFor': '1234567890123456',
-          'CredentialConfig.Chain.1.Role': 'AliyunOSSRole',
+          'CredentialConfig.ServiceRole': CHAIN.ServiceRole,
+          'CredentialConfig.Chain.1.AssumeRoleFor': server.root.AccountId,
+          'CredentialConfig.Chain.1.Role': CHAIN.Role,
           'CredentialConfig.Chain.1.RoleType': 'user',
         });
         assert.match(body.WebofficeURL, /\/office\/f\/[0-9a-f]{40}\?_w_tokentype=1$/);
@@ -254,7 +266,7 @@ CLIENT_VARIANTS.forEach((variant: ClientVariant, index) => {
       });
     } else {
       test('nested objects, flattened by OpenApiUtil.query (Permission.Readonly=true, CredentialConfig.Chain.1.Role=…), are accepted', async () => {
-        const credentialConfig = { Chain: [{ AssumeRoleFor: '1234567890123456', Role: 'AliyunOSSRole', RoleType: 'user' }] };
+        const credentialConfig = { ServiceRole: CHAIN.ServiceRole, Chain: [{ AssumeRoleFor: server.root.AccountId, Role: CHAIN.Role, RoleType: 'user' }] };
         const body = await client.call('GenerateWebofficeToken', {
           ProjectName: project,
           SourceURI: docs.pdf,

@@ -23,7 +23,7 @@ function defaultExport<T>(pkg: T): T extends { default: infer D } ? D : T {
 }
 
 // pop-core's module.exports IS the RPCClient class (with ROAClient/RPCClient attached).
-const RPCClient = popCorePkg as unknown as typeof popCorePkg;
+export const RPCClient = popCorePkg as unknown as typeof popCorePkg;
 const OpenApiClient = defaultExport(openApiClientPkg);
 const { OpenApiRequest, Params, Config } = openApiClientPkg;
 const OpenApiUtil = defaultExport(openApiUtilPkg);

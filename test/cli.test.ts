@@ -1,0 +1,242 @@
+/**
+ * The command line and the process contract: account/bucket/object/usage commands on a running server's data,
+ * root credentials, the ready line, /health, and a clean SIGTERM.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CLI, makeDataDir, runCli, startServer, type TestServer } from './helpers/server.js';
+import { expectFailure, expectOk, popClient, signedRpcForm } from './helpers/popClient.js';
+import { sleep } from './helpers/serverData.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the CLI expecting failure; returns its exit code and stderr. */
+async function cliFails(env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    throw new Error(`expected imm-weboffice ${args.join(' ')} to fail; it printed ${stdout}`);
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Waits for the process to exit (killing it after `timeoutMs`) and for its output to be read to the end. */
+async function exitCode(child: ChildProcess, timeoutMs = 15_000): Promise<number | null> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  clearTimeout(timer);
+  await Promise.all([child.stdout, child.stderr].map((stream) => (stream && !stream.readableEnded ? once(stream, 'end') : undefined)));
+  return child.exitCode;
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Every file under `dir`, as latin1 text (to look for a secret in any encoding-preserving form). */
+function allFileText(dir: string): string {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => fs.readFileSync(path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).toString('latin1'))
+    .join('\n');
+}
+
+const ROOT_ACCOUNT_ID = '1234567812345678';
+
+describe('with generated root credentials', () => {
+  let server: TestServer;
+  let account: { AccountId: string; AccessKeyId: string; AccessKeySecret: string };
+
+  before(async () => {
+    server = await startServer({ IMM_ACCOUNT_ID: ROOT_ACCOUNT_ID });
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('the ready line is printed exactly once, with the real port; GET /health answers 200 JSON', async () => {
+    const lines = server.stdout().match(/imm-weboffice listening on \S+/g) ?? [];
+    assert.equal(lines.length, 1);
+    const url = new URL(lines[0].slice('imm-weboffice listening on '.length));
+    assert.equal(url.hostname, '127.0.0.1');
+    assert.notEqual(url.port, '0');
+    assert.equal(server.url, `http://127.0.0.1:${url.port}`);
+    const response = await fetch(`${server.url}/health`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+    const body = (await response.json()) as { RequestId: string };
+    assert.match(body.RequestId, /^[0-9A-F-]{36}$/);
+  });
+
+  test('root-credentials.json holds {AccountId, AccessKeyId, AccessKeySecret} with mode 0600; IMM_ACCOUNT_ID is the root account', async () => {
+    const file = path.join(server.dataDir, 'root-credentials.json');
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const credentials = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepEqual(Object.keys(credentials).sort(), ['AccessKeyId', 'AccessKeySecret', 'AccountId']);
+    assert.equal(credentials.AccountId, ROOT_ACCOUNT_ID);
+    assert.equal(server.root.AccessKeySecret, credentials.AccessKeySecret);
+    expectOk(await popClient(server, credentials).attempt('ListProjects'));
+    const accounts = JSON.parse(await runCli(server.env, ['account', 'list', '--json'])) as { AccountId: string; CreateTime: string }[];
+    assert.ok(accounts.some((a) => a.AccountId === ROOT_ACCOUNT_ID));
+  });
+
+  test('account create prints {AccountId (16 digits), AccessKeyId, AccessKeySecret}; the running server accepts the key at once', async () => {
+    const stdout = await runCli(server.env, ['account', 'create']);
+    account = JSON.parse(stdout);
+    assert.deepEqual(Object.keys(account).sort(), ['AccessKeyId', 'AccessKeySecret', 'AccountId']);
+    assert.match(account.AccountId, /^\d{16}$/);
+    assert.match(account.AccessKeyId, /^LTAI[A-Za-z0-9]{20}$/);
+    assert.match(account.AccessKeySecret, /^[A-Za-z0-9]{30}$/);
+    const client = popClient(server, account);
+    const created = expectOk(await client.attempt<{ Project: { ProjectName: string } }>('CreateProject', { ProjectName: 'cli-project' }));
+    assert.equal(created.Project.ProjectName, 'cli-project');
+    const listed = JSON.parse(await runCli(server.env, ['account', 'list', '--json'])) as { AccountId: string; CreateTime: string }[];
+    const mine = listed.find((a) => a.AccountId === account.AccountId);
+    assert.ok(mine);
+    assert.ok(!Number.isNaN(Date.parse(mine.CreateTime)));
+    // A wrong secret for the new key is refused.
+    expectFailure(await popClient(server, { ...account, AccessKeySecret: 'x'.repeat(30) }).attempt('ListProjects'), 'SignatureDoesNotMatch', 403);
+  });
+
+  test('bucket create makes <data dir>/oss/NAME/; a duplicate, an unknown account or a bad name fail with a message on stderr', async () => {
+    const out = JSON.parse(await runCli(server.env, ['bucket', 'create', 'cli-bucket', '--account', account.AccountId]));
+    assert.deepEqual(out, { Bucket: 'cli-bucket', AccountId: account.AccountId });
+    assert.ok(fs.statSync(path.join(server.dataDir, 'oss', 'cli-bucket')).isDirectory());
+
+    const duplicate = await cliFails(server.env, ['bucket', 'create', 'cli-bucket', '--account', ROOT_ACCOUNT_ID]);
+    assert.notEqual(duplicate.code, 0);
+    assert.match(duplicate.stderr, /cli-bucket exists already/);
+    const unknown = await cliFails(server.env, ['bucket', 'create', 'cli-bucket-2', '--account', '9999999999999999']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /account 9999999999999999 does not exist/);
+    assert.ok(!fs.existsSync(path.join(server.dataDir, 'oss', 'cli-bucket-2')));
+    const badName = await cliFails(server.env, ['bucket', 'create', 'Bad_Name', '--account', account.AccountId]);
+    assert.notEqual(badName.code, 0);
+    assert.match(badName.stderr, /bucket name/);
+    const missingOption = await cliFails(server.env, ['bucket', 'create', 'cli-bucket-3']);
+    assert.notEqual(missingOption.code, 0);
+    assert.match(missingOption.stderr, /--account/);
+  });
+
+  test('bucket list --json lists buckets with their owner, --account filters', async () => {
+    await runCli(server.env, ['bucket', 'create', 'cli-root-bucket', '--account', ROOT_ACCOUNT_ID]);
+    const all = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json'])) as { Bucket: string; AccountId: string; CreateTime: string }[];
+    assert.deepEqual(
+      all.map((b) => [b.Bucket, b.AccountId]),
+      [
+        ['cli-bucket', account.AccountId],
+        ['cli-root-bucket', ROOT_ACCOUNT_ID],
+      ],
+    );
+    assert.ok(all.every((b) => !Number.isNaN(Date.parse(b.CreateTime))));
+    const theirs = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json', '--account', account.AccountId])) as { Bucket: string }[];
+    assert.deepEqual(theirs.map((b) => b.Bucket), ['cli-bucket']);
+  });
+
+  test('object put stores the file; Generate sees it at once; usage --json counts the call', async () => {
+    const client = popClient(server, account);
+    const uri = 'oss://cli-bucket/folder/new.docx';
+    expectFailure(await client.attempt('GenerateWebofficeToken', { ProjectName: 'cli-project', SourceURI: uri }), 'ResourceNotFound', 404);
+    const local = path.join(makeDataDir('imm-cli-upload-'), 'upload.docx');
+    fs.writeFileSync(local, 'document body');
+    const out = JSON.parse(await runCli(server.env, ['object', 'put', uri, local]));
+    assert.equal(out.SourceURI, uri);
+    assert.equal(out.Size, 13);
+    assert.equal(fs.readFileSync(path.join(server.dataDir, 'oss', 'cli-bucket', 'folder', 'new.docx'), 'utf8'), 'document body');
+    const body = expectOk(await client.attempt<Record<string, string>>('GenerateWebofficeToken', { ProjectName: 'cli-project', SourceURI: uri }));
+    assert.match(body.AccessToken, /^[0-9a-f]{32}$/);
+
+    const missingBucket = await cliFails(server.env, ['object', 'put', 'oss://no-such-bucket/a.docx', local]);
+    assert.notEqual(missingBucket.code, 0);
+    assert.match(missingBucket.stderr, /bucket no-such-bucket does not exist/);
+
+    const rows = JSON.parse(await runCli(server.env, ['usage', '--json'])) as Record<string, unknown>[];
+    assert.deepEqual(rows, [{ AccountId: account.AccountId, ProjectName: 'cli-project', Operation: 'GenerateWebofficeToken', Calls: 1 }]);
+    const table = await runCli(server.env, ['usage']);
+    assert.match(table, /cli-project\s+GenerateWebofficeToken\s+1/);
+  });
+
+  test('no secret appears in the server output', async () => {
+    const output = server.stdout() + server.stderr();
+    assert.match(server.stdout(), new RegExp(`root account ${ROOT_ACCOUNT_ID}`));
+    assert.ok(!output.includes(server.root.AccessKeySecret), 'the root secret is in the server output');
+    assert.ok(!output.includes(account.AccessKeySecret), "an account's secret is in the server output");
+  });
+});
+
+describe('with IMM_ROOT_ACCESS_KEY_ID / IMM_ROOT_ACCESS_KEY_SECRET given', () => {
+  const KEY = { AccessKeyId: 'LTAIgivenKey0000000000001', AccessKeySecret: 'GivenSecretGivenSecretGiven123' };
+  let server: TestServer;
+  let port: number;
+
+  before(async () => {
+    port = await freePort();
+    server = await startServer({
+      IMM_ROOT_ACCESS_KEY_ID: KEY.AccessKeyId,
+      IMM_ROOT_ACCESS_KEY_SECRET: KEY.AccessKeySecret,
+      IMM_ACCOUNT_ID: '8765432187654321',
+      IMM_PORT: String(port),
+    });
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('the key works, the ready line names the configured port, and no root-credentials.json is written', async () => {
+    assert.equal(server.url, `http://127.0.0.1:${port}`);
+    assert.equal((server.stdout().match(/imm-weboffice listening on /g) ?? []).length, 1);
+    const client = popClient(server, KEY);
+    expectOk(await client.attempt('CreateProject', { ProjectName: 'given' }));
+    assert.ok(!fs.existsSync(path.join(server.dataDir, 'root-credentials.json')));
+    const accounts = JSON.parse(await runCli(server.env, ['account', 'list', '--json'])) as { AccountId: string }[];
+    assert.deepEqual(accounts.map((a) => a.AccountId), ['8765432187654321']);
+  });
+
+  test('the given secret is written nowhere in plaintext and never printed', async () => {
+    const text = allFileText(server.dataDir);
+    assert.ok(text.length > 0);
+    assert.ok(!text.includes(KEY.AccessKeySecret), 'the secret is in a file of the data directory');
+    assert.ok(!(server.stdout() + server.stderr()).includes(KEY.AccessKeySecret));
+  });
+
+  test('SIGTERM lets an in-flight request finish, then the process exits 0', async () => {
+    const body = signedRpcForm('ListProjects', {}, KEY);
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let response = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => (response += chunk));
+    socket.write(
+      `POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` + body.slice(0, 20),
+    );
+    await sleep(300); // the request is in flight: headers read, body incomplete
+    server.process.kill('SIGTERM');
+    await sleep(500);
+    assert.equal(server.process.exitCode, null, 'the server waits for the in-flight request');
+    assert.equal(response, '', 'no answer before the body is complete');
+    // New connections are refused while it stops.
+    await assert.rejects(fetch(`${server.url}/health`));
+    socket.write(body.slice(20));
+    const code = await exitCode(server.process);
+    if (!socket.destroyed) await Promise.race([once(socket, 'close'), sleep(5000)]);
+    assert.match(response, /^HTTP\/1\.1 200 /, response);
+    assert.match(response, /"Projects":\[\{"ProjectName":"given"/);
+    assert.equal(code, 0);
+    socket.destroy();
+    assert.match(server.stderr(), /"event":"server.stopped"/);
+  });
+});
