@@ -117,24 +117,33 @@ describe('with generated root credentials', () => {
     assert.deepEqual(out, { Bucket: 'cli-bucket', AccountId: account.AccountId });
     assert.ok(fs.statSync(path.join(server.dataDir, 'oss', 'cli-bucket')).isDirectory());
 
-    const duplicate = await cliFails(server.env, ['bucket', 'create', 'cli-bucket', '--account', ROOT_ACCOUNT_ID]);
+    const [duplicate, unknown, badName, missingOption] = await Promise.all([
+      cliFails(server.env, ['bucket', 'create', 'cli-bucket', '--account', ROOT_ACCOUNT_ID]),
+      cliFails(server.env, ['bucket', 'create', 'cli-bucket-2', '--account', '9999999999999999']),
+      cliFails(server.env, ['bucket', 'create', 'Bad_Name', '--account', account.AccountId]),
+      cliFails(server.env, ['bucket', 'create', 'cli-bucket-3']),
+    ]);
     assert.notEqual(duplicate.code, 0);
     assert.match(duplicate.stderr, /cli-bucket exists already/);
-    const unknown = await cliFails(server.env, ['bucket', 'create', 'cli-bucket-2', '--account', '9999999999999999']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /account 9999999999999999 does not exist/);
     assert.ok(!fs.existsSync(path.join(server.dataDir, 'oss', 'cli-bucket-2')));
-    const badName = await cliFails(server.env, ['bucket', 'create', 'Bad_Name', '--account', account.AccountId]);
     assert.notEqual(badName.code, 0);
     assert.match(badName.stderr, /bucket name/);
-    const missingOption = await cliFails(server.env, ['bucket', 'create', 'cli-bucket-3']);
     assert.notEqual(missingOption.code, 0);
     assert.match(missingOption.stderr, /--account/);
+    // The duplicate left the first owner in place.
+    const owners = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json'])) as { Bucket: string; AccountId: string }[];
+    assert.deepEqual(owners.filter((b) => b.Bucket === 'cli-bucket').map((b) => b.AccountId), [account.AccountId]);
   });
 
   test('bucket list --json lists buckets with their owner, --account filters', async () => {
     await runCli(server.env, ['bucket', 'create', 'cli-root-bucket', '--account', ROOT_ACCOUNT_ID]);
-    const all = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json'])) as { Bucket: string; AccountId: string; CreateTime: string }[];
+    const [allText, theirsText] = await Promise.all([
+      runCli(server.env, ['bucket', 'list', '--json']),
+      runCli(server.env, ['bucket', 'list', '--json', '--account', account.AccountId]),
+    ]);
+    const all = JSON.parse(allText) as { Bucket: string; AccountId: string; CreateTime: string }[];
     assert.deepEqual(
       all.map((b) => [b.Bucket, b.AccountId]),
       [
@@ -143,7 +152,7 @@ describe('with generated root credentials', () => {
       ],
     );
     assert.ok(all.every((b) => !Number.isNaN(Date.parse(b.CreateTime))));
-    const theirs = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json', '--account', account.AccountId])) as { Bucket: string }[];
+    const theirs = JSON.parse(theirsText) as { Bucket: string }[];
     assert.deepEqual(theirs.map((b) => b.Bucket), ['cli-bucket']);
   });
 
@@ -160,13 +169,16 @@ describe('with generated root credentials', () => {
     const body = expectOk(await client.attempt<Record<string, string>>('GenerateWebofficeToken', { ProjectName: 'cli-project', SourceURI: uri }));
     assert.match(body.AccessToken, /^[0-9a-f]{32}$/);
 
-    const missingBucket = await cliFails(server.env, ['object', 'put', 'oss://no-such-bucket/a.docx', local]);
+    const [missingBucket, usageJson, table] = await Promise.all([
+      cliFails(server.env, ['object', 'put', 'oss://no-such-bucket/a.docx', local]),
+      runCli(server.env, ['usage', '--json']),
+      runCli(server.env, ['usage']),
+    ]);
     assert.notEqual(missingBucket.code, 0);
     assert.match(missingBucket.stderr, /bucket no-such-bucket does not exist/);
 
-    const rows = JSON.parse(await runCli(server.env, ['usage', '--json'])) as Record<string, unknown>[];
+    const rows = JSON.parse(usageJson) as Record<string, unknown>[];
     assert.deepEqual(rows, [{ AccountId: account.AccountId, ProjectName: 'cli-project', Operation: 'GenerateWebofficeToken', Calls: 1 }]);
-    const table = await runCli(server.env, ['usage']);
     assert.match(table, /cli-project\s+GenerateWebofficeToken\s+1/);
   });
 

@@ -3,13 +3,14 @@ import type { Operation } from '../api/dispatcher.js';
 import { parseGenerateParameters } from '../tokens/webofficeOptions.js';
 import { startSession } from '../tokens/webofficeSessions.js';
 import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
+import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
 /** Opens a document for one user: a new session with its first token pair (billed per call). */
 export const generateWebofficeToken: Operation = async (ctx) => {
   const { caller, services, log } = ctx;
   const { projectName, options } = parseGenerateParameters(ctx.params);
-  const project = await findProject(ctx, projectName);
+  const project = await findProject(ctx, validateProjectName(projectName));
   await authorizeProject(ctx, 'GenerateWebofficeToken', project.name);
   const document = await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
   // Users are told apart by Id; without one, WebOffice makes one up (and shows the name "Unknown").

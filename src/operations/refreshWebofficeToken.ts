@@ -2,6 +2,7 @@ import type { Operation } from '../api/dispatcher.js';
 import { parseRefreshParameters, type WebofficeOptions } from '../tokens/webofficeOptions.js';
 import { refreshSession } from '../tokens/webofficeSessions.js';
 import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
+import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
 /**
@@ -13,7 +14,7 @@ import { authorizeProject, checkProjectDocument, findProject } from './projectAc
 export const refreshWebofficeToken: Operation = async (ctx) => {
   const { caller, services, log } = ctx;
   const { projectName, accessToken, refreshToken, credentialConfig } = parseRefreshParameters(ctx.params);
-  const project = await findProject(ctx, projectName);
+  const project = await findProject(ctx, validateProjectName(projectName));
   await authorizeProject(ctx, 'RefreshWebofficeToken', project.name);
   const now = nowNanos();
   let options: WebofficeOptions | undefined;

@@ -53,6 +53,8 @@ export type ClientFamily = 'pop-core' | 'openapi-client' | 'openapi-core';
 export interface Credentials {
   AccessKeyId: string;
   AccessKeySecret: string;
+  /** For temporary (STS) credentials: each library sends it its own way (SecurityToken parameter or x-acs-security-token header). */
+  SecurityToken?: string;
 }
 
 export interface OfficialClient {
@@ -99,6 +101,7 @@ function popCoreClient(variant: ClientVariant, endpoint: string, credentials: Cr
     apiVersion: IMM_VERSION,
     accessKeyId: credentials.AccessKeyId,
     accessKeySecret: credentials.AccessKeySecret,
+    ...(credentials.SecurityToken ? { securityToken: credentials.SecurityToken } : {}),
   });
   return {
     variant,
@@ -134,6 +137,7 @@ function openApiClient(
     new Config({
       accessKeyId: credentials.AccessKeyId,
       accessKeySecret: credentials.AccessKeySecret,
+      ...(credentials.SecurityToken ? { securityToken: credentials.SecurityToken } : {}),
       endpoint,
       protocol: 'http',
       ...(signatureAlgorithm ? { signatureAlgorithm } : {}),
@@ -159,6 +163,7 @@ function openApiCoreClient(variant: ClientVariant, endpoint: string, credentials
     new CoreModels.Config({
       accessKeyId: credentials.AccessKeyId,
       accessKeySecret: credentials.AccessKeySecret,
+      ...(credentials.SecurityToken ? { securityToken: credentials.SecurityToken } : {}),
       endpoint,
       protocol: 'http',
       readTimeout: 15_000,

@@ -128,6 +128,15 @@ describe('project names', () => {
     }
   });
 
+  test('Description over 256 characters and a malformed ServiceRole are refused naming the parameter', async () => {
+    expectFailure(await root.attempt('CreateProject', { ProjectName: 'described', Description: 'd'.repeat(257) }), 'InvalidArgument', 400, /Description.*256/);
+    expectFailure(await root.attempt('CreateProject', { ProjectName: 'described', ServiceRole: 'bad role!' }), 'InvalidArgument', 400, /ServiceRole/);
+    expectFailure(await root.attempt('GetProject', { ProjectName: 'described' }), 'ResourceNotFound', 404);
+    expectOk(await root.attempt('CreateProject', { ProjectName: 'described', Description: 'd'.repeat(256) }));
+    expectFailure(await root.attempt('UpdateProject', { ProjectName: 'described', Description: 'e'.repeat(257) }), 'InvalidArgument', 400, /Description/);
+    assert.equal((await root.call<{ Project: Project }>('GetProject', { ProjectName: 'described' })).Project.Description, 'd'.repeat(256));
+  });
+
   test('names are validated before the project is looked up', async () => {
     expectFailure(await root.attempt('GetProject', { ProjectName: '9nope' }), 'InvalidArgument', 400);
   });

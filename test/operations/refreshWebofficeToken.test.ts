@@ -10,8 +10,11 @@ import { expectFailure, expectOk, popClient, webofficeSession, type PopClient } 
 import { callsOf, createBucket, isoToNanos, NANOS_PER_SECOND, queryDatabase, sleep, usage, writeObject } from '../helpers/serverData.js';
 
 const BUCKET = 'refresh-bucket';
-/** Seconds: access 2, refresh 4, retry window 1, grace 1. */
-const TIMED = { IMM_ACCESS_TOKEN_TTL: '2', IMM_REFRESH_TOKEN_TTL: '4', IMM_REFRESH_RETRY_WINDOW: '1', IMM_PREVIOUS_TOKEN_GRACE: '1' };
+/** Milliseconds of the retry window and of the previous token's grace on the timed server. */
+const WINDOW_MS = 1500;
+const GRACE_MS = 1500;
+/** Seconds: access 2, refresh 4, retry window 1.5, grace 1.5. */
+const TIMED = { IMM_ACCESS_TOKEN_TTL: '2', IMM_REFRESH_TOKEN_TTL: '4', IMM_REFRESH_RETRY_WINDOW: String(WINDOW_MS / 1000), IMM_PREVIOUS_TOKEN_GRACE: String(GRACE_MS / 1000) };
 
 let plain: TestServer; // default TTLs and windows
 let timed: TestServer; // TIMED, same data directory
@@ -98,16 +101,13 @@ describe('rotation', () => {
     let rows = await usage(plain, ['--project', 'billing']);
     assert.equal(callsOf(rows, 'billing', 'GenerateWebofficeToken'), 1);
     assert.equal(callsOf(rows, 'billing', 'RefreshWebofficeToken'), 1);
-    // The successor is still good; refreshing it is billed.
+    // The successor is still good; refreshing it is billed. Failed refreshes are not.
     expectOk(await refresh(client, 'billing', next));
+    expectFailure(await refresh(client, 'billing', { AccessToken: 'a'.repeat(32), RefreshToken: 'b'.repeat(32) }), 'InvalidToken', 400);
+    expectFailure(await refresh(client, 'billing', { AccessToken: first.AccessToken, RefreshToken: next.RefreshToken }), 'InvalidToken', 400);
     rows = await usage(plain, ['--project', 'billing']);
     assert.equal(callsOf(rows, 'billing', 'RefreshWebofficeToken'), 2);
-  });
-
-  test('failed refreshes are not billed', async () => {
-    const before = callsOf(await usage(plain, ['--project', 'billing']), 'billing', 'RefreshWebofficeToken');
-    expectFailure(await refresh(client, 'billing', { AccessToken: 'a'.repeat(32), RefreshToken: 'b'.repeat(32) }), 'InvalidToken', 400);
-    assert.equal(callsOf(await usage(plain, ['--project', 'billing']), 'billing', 'RefreshWebofficeToken'), before);
+    assert.equal(callsOf(rows, 'billing', 'GenerateWebofficeToken'), 1);
   });
 });
 
@@ -117,7 +117,7 @@ describe('timed rules', { concurrency: true }, () => {
     const next = expectOk(await refresh(timedClient, 'timed', first));
     const spentAt = Date.now();
     assert.deepEqual(tokensOf(expectOk(await refresh(timedClient, 'timed', first))), tokensOf(next), 'a retry within the window');
-    await sleepUntil(spentAt + 1400);
+    await sleepUntil(spentAt + WINDOW_MS + 400);
     expectFailure(await refresh(timedClient, 'timed', first), 'TokenRevoked', 400);
     expectFailure(await refresh(timedClient, 'timed', next), 'TokenRevoked', 400);
     assert.equal(await sessionStatus(timed, next.AccessToken), 400, 'the successor access token is revoked at once');
@@ -162,8 +162,8 @@ describe('timed rules', { concurrency: true }, () => {
     assert.equal(await sessionStatus(timed, first.AccessToken), 200, 'within the grace');
     assert.equal(await sessionStatus(timed, next.AccessToken), 200);
     const session = await webofficeSession(timed, first.AccessToken);
-    assert.ok(Date.parse(session.body.AccessTokenValidUntil) <= refreshedAt + 1000 + 50, 'valid until the refresh + grace');
-    await sleepUntil(refreshedAt + 1400);
+    assert.ok(Date.parse(session.body.AccessTokenValidUntil) <= refreshedAt + GRACE_MS + 50, 'valid until the refresh + grace');
+    await sleepUntil(refreshedAt + GRACE_MS + 400);
     const after = await webofficeSession(timed, first.AccessToken);
     assert.equal(after.status, 400);
     assert.equal(after.body.Code, 'InvalidToken');
@@ -215,6 +215,9 @@ describe('precedence', () => {
     // On the revoked session, a mismatched pair or another project is still InvalidToken.
     expectFailure(await refresh(client, 'precedence', { AccessToken: bNext.AccessToken, RefreshToken: b.RefreshToken }), 'InvalidToken', 400);
     expectFailure(await refresh(client, 'precedence-other', b), 'InvalidToken', 400);
+    // …and an unknown project is still ResourceNotFound, a missing parameter still InvalidArgument.
+    expectFailure(await refresh(client, 'no-such-project', b), 'ResourceNotFound', 404);
+    expectFailure(await client.attempt('RefreshWebofficeToken', { ProjectName: 'no-such-project', AccessToken: b.AccessToken }), 'InvalidArgument', 400);
     // a's session was never touched.
     expectOk(await refresh(client, 'precedence', aNext));
   });
@@ -222,6 +225,14 @@ describe('precedence', () => {
 
 describe('usage', () => {
   let other: { AccountId: string; AccessKeyId: string; AccessKeySecret: string };
+
+  test('failed Generate calls are not billed', async () => {
+    const count = () => queryDatabase(plain.dataDir, (db) => (db.prepare("select count(*) as n from usage_records where project_name = 'billing'").get() as { n: number }).n);
+    const before = count();
+    expectFailure(await client.attempt('GenerateWebofficeToken', { ProjectName: 'billing', SourceURI: `oss://${BUCKET}/absent.docx` }), 'ResourceNotFound', 404);
+    expectFailure(await client.attempt('GenerateWebofficeToken', { ProjectName: 'billing', SourceURI: docx, UserData: 'x'.repeat(3000) }), 'InvalidArgument', 400);
+    assert.equal(count(), before);
+  });
 
   test('every successful Generate and Refresh writes a record with readonly, cache preview, user id and session', async () => {
     const reader = await generate(client, 'usage-records', { Permission: { Readonly: true }, CachePreview: true, User: { Id: 'reader1' } });
@@ -261,22 +272,24 @@ describe('usage', () => {
   test('usage --json totals by project and operation; --project and --account filter', async () => {
     other = await createAccount(plain.env);
     const otherClient = popClient(plain, other);
-    await otherClient.call('CreateProject', { ProjectName: 'usage-records' }); // same name, another account
-    await createBucket(plain, other.AccountId, 'refresh-other-bucket');
+    // Same project name, another account.
+    await Promise.all([otherClient.call('CreateProject', { ProjectName: 'usage-records' }), createBucket(plain, other.AccountId, 'refresh-other-bucket')]);
     const otherDoc = writeObject(plain, 'refresh-other-bucket', 'x.docx');
     remember(await otherClient.call<Pair>('GenerateWebofficeToken', { ProjectName: 'usage-records', SourceURI: otherDoc }));
 
-    const mine = await usage(plain, ['--project', 'usage-records', '--account', plain.root.AccountId]);
+    const [mine, theirs, byProject, all] = await Promise.all([
+      usage(plain, ['--project', 'usage-records', '--account', plain.root.AccountId]),
+      usage(plain, ['--account', other.AccountId]),
+      usage(plain, ['--project', 'usage-records']),
+      usage(plain),
+    ]);
     assert.deepEqual(mine, [
       { AccountId: plain.root.AccountId, ProjectName: 'usage-records', Operation: 'GenerateWebofficeToken', Calls: 2 },
       { AccountId: plain.root.AccountId, ProjectName: 'usage-records', Operation: 'RefreshWebofficeToken', Calls: 3 },
     ]);
-    const theirs = await usage(plain, ['--account', other.AccountId]);
     assert.deepEqual(theirs, [{ AccountId: other.AccountId, ProjectName: 'usage-records', Operation: 'GenerateWebofficeToken', Calls: 1 }]);
-    const byProject = await usage(plain, ['--project', 'usage-records']);
     assert.equal(byProject.length, 3);
     assert.ok(byProject.every((r) => r.ProjectName === 'usage-records'));
-    const all = await usage(plain);
     assert.ok(all.some((r) => r.ProjectName === 'billing') && all.some((r) => r.ProjectName === 'timed'));
   });
 
@@ -287,7 +300,11 @@ describe('usage', () => {
     await sleep(50);
     const pair = await generate(client, 'usage-since');
     expectOk(await refresh(client, 'usage-since', pair));
-    const recent = await usage(plain, ['--project', 'usage-since', '--since', since]);
+    const [recent, everything, future] = await Promise.all([
+      usage(plain, ['--project', 'usage-since', '--since', since]),
+      usage(plain, ['--project', 'usage-since']),
+      usage(plain, ['--project', 'usage-since', '--since', new Date(Date.now() + 60_000).toISOString()]),
+    ]);
     assert.deepEqual(
       recent.map((r) => [r.Operation, r.Calls]),
       [
@@ -295,9 +312,8 @@ describe('usage', () => {
         ['RefreshWebofficeToken', 1],
       ],
     );
-    const everything = await usage(plain, ['--project', 'usage-since']);
     assert.equal(callsOf(everything, 'usage-since', 'GenerateWebofficeToken'), 2);
-    assert.deepEqual(await usage(plain, ['--project', 'usage-since', '--since', new Date(Date.now() + 60_000).toISOString()]), []);
+    assert.deepEqual(future, []);
     await assert.rejects(runCli(plain.env, ['usage', '--json', '--since', 'yesterday-ish']), (err: { code?: number; stderr?: string }) => {
       assert.equal(err.code, 1);
       assert.match(err.stderr ?? '', /--since must be an ISO 8601 time/);
