@@ -11,10 +11,10 @@ import { callsOf, createBucket, isoToNanos, NANOS_PER_SECOND, queryDatabase, sle
 
 const BUCKET = 'refresh-bucket';
 /** Milliseconds of the retry window and of the previous token's grace on the timed server. */
-const WINDOW_MS = 1500;
-const GRACE_MS = 1500;
-/** Seconds: access 2, refresh 4, retry window 1.5, grace 1.5. */
-const TIMED = { IMM_ACCESS_TOKEN_TTL: '2', IMM_REFRESH_TOKEN_TTL: '4', IMM_REFRESH_RETRY_WINDOW: String(WINDOW_MS / 1000), IMM_PREVIOUS_TOKEN_GRACE: String(GRACE_MS / 1000) };
+const WINDOW_MS = 3000;
+const GRACE_MS = 3000;
+/** Seconds: access 4, refresh 8, retry window 3, grace 3 (wide enough for a loaded CI machine). */
+const TIMED = { IMM_ACCESS_TOKEN_TTL: '4', IMM_REFRESH_TOKEN_TTL: '8', IMM_REFRESH_RETRY_WINDOW: String(WINDOW_MS / 1000), IMM_PREVIOUS_TOKEN_GRACE: String(GRACE_MS / 1000) };
 
 let plain: TestServer; // default TTLs and windows
 let timed: TestServer; // TIMED, same data directory
@@ -147,7 +147,7 @@ describe('timed rules', { concurrency: true }, () => {
 
   test('a spent pair presented after its refresh expiry is TokenExpired, not a reuse: the session lives on', async () => {
     const first = await generate(timedClient, 'timed');
-    await sleepUntil(msOf(first.AccessTokenExpiredTime) + 300); // ~2.3 s: the successor will outlive the first pair
+    await sleepUntil(msOf(first.AccessTokenExpiredTime) + 300); // ~4.3 s: the successor will outlive the first pair
     const next = expectOk(await refresh(timedClient, 'timed', first));
     await sleepUntil(msOf(first.RefreshTokenExpiredTime) + 300);
     assert.ok(Date.now() < msOf(next.RefreshTokenExpiredTime) - 500, 'the test needs the successor unexpired');
