@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Operation } from '../api/dispatcher.js';
 import { parseGenerateParameters } from '../tokens/webofficeOptions.js';
 import { startSession } from '../tokens/webofficeSessions.js';
-import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
+import { nowNanos } from '../tokens/time.js';
+import { recordUsage } from './recordUsage.js';
 import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
@@ -24,18 +25,7 @@ export const generateWebofficeToken: Operation = async (ctx) => {
     fileId: document.fileId,
     now,
   });
-  await services.usage.record({
-    account_id: caller.accountId,
-    project_id: project.id,
-    project_name: project.name,
-    operation: 'GenerateWebofficeToken',
-    at: formatNanos(now),
-    at_ms: nanosToMillis(now),
-    readonly: options.permission.Readonly ? 1 : 0,
-    cache_preview: options.cachePreview ? 1 : 0,
-    user_id: user.Id,
-    session_id: sessionId,
-  });
+  await recordUsage(ctx, 'GenerateWebofficeToken', { project, options: remembered, sessionId, now });
   log.info({ event: 'token.issued', sessionId, projectId: project.id, accountId: caller.accountId, fileId: document.fileId }, 'WebOffice token issued');
   return {
     WebofficeURL: `${services.publicUrl()}/office/${options.family}/${document.fileId}?_w_tokentype=1`,

@@ -1,7 +1,8 @@
 import type { Operation } from '../api/dispatcher.js';
 import { parseRefreshParameters, type WebofficeOptions } from '../tokens/webofficeOptions.js';
 import { refreshSession } from '../tokens/webofficeSessions.js';
-import { formatNanos, nanosToMillis, nowNanos } from '../tokens/time.js';
+import { nowNanos } from '../tokens/time.js';
+import { recordUsage } from './recordUsage.js';
 import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
@@ -33,18 +34,7 @@ export const refreshWebofficeToken: Operation = async (ctx) => {
       log.warn({ event: 'token.reuse_detected', sessionId, projectId: project.id, accountId: caller.accountId }, 'spent refresh token presented again; session revoked'),
   });
   if (outcome === 'refreshed' && options) {
-    await services.usage.record({
-      account_id: caller.accountId,
-      project_id: project.id,
-      project_name: project.name,
-      operation: 'RefreshWebofficeToken',
-      at: formatNanos(now),
-      at_ms: nanosToMillis(now),
-      readonly: options.permission.Readonly ? 1 : 0,
-      cache_preview: options.cachePreview ? 1 : 0,
-      user_id: options.user.Id ?? '',
-      session_id: session.id,
-    });
+    await recordUsage(ctx, 'RefreshWebofficeToken', { project, options, sessionId: session.id, now });
   }
   log.info({ event: outcome === 'refreshed' ? 'token.refreshed' : 'token.retried', sessionId: session.id, projectId: project.id }, `WebOffice token ${outcome}`);
   return { ...pair };

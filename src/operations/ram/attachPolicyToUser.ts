@@ -1,13 +1,3 @@
-import type { Operation } from '../../api/dispatcher.js';
-import { authorize } from '../../access/authorize.js';
-import { userName, policyName, policyType, resource } from './ramViews.js';
+import { policyAttachment } from './policyAttachment.js';
 
-export const attachPolicyToUser: Operation = async (ctx) => {
-  const type = policyType(ctx.params, true);
-  const policy = policyName(ctx.params);
-  const principal = userName(ctx.params);
-  await authorize(ctx, 'ram:AttachPolicyToUser', resource(ctx, `user/${principal}`));
-  await authorize(ctx, 'ram:AttachPolicyToUser', resource(ctx, `policy/${policy}`));
-  await ctx.services.ram.attachPolicy(ctx.caller.accountId, 'User', principal, type, policy);
-  return {};
-};
+export const attachPolicyToUser = policyAttachment('AttachPolicyToUser', 'User', 'attach');
