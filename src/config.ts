@@ -26,6 +26,10 @@ export interface Config {
   /** How long expired sessions, their tokens and spent nonces are kept before the sweeper deletes them. */
   sessionRetentionMs: number;
   usageRetentionMs: number;
+  /** PostgreSQL connection pool size per process. */
+  dbPoolSize: number;
+  /** PostgreSQL statement timeout, and how long to wait for a connection. */
+  dbStatementTimeoutMs: number;
   /** Shortest DurationSeconds AssumeRole accepts (900 in the cloud; lower for tests). */
   stsMinDurationSeconds: number;
   logLevel: string;
@@ -52,12 +56,20 @@ export const SETTINGS = {
   sweepInterval: { env: 'IMM_SWEEP_INTERVAL', flag: '--sweep-interval <seconds>', describe: 'how often expired data is swept', default: '60' },
   sessionRetention: { env: 'IMM_SESSION_RETENTION', flag: '--session-retention <seconds>', describe: 'expired sessions are kept this long', default: '86400' },
   usageRetentionDays: { env: 'IMM_USAGE_RETENTION_DAYS', flag: '--usage-retention-days <days>', describe: 'usage records are kept this long', default: '400' },
+  dbPoolSize: { env: 'IMM_DB_POOL_SIZE', flag: '--db-pool-size <n>', describe: 'PostgreSQL connections per process', default: '10' },
+  dbStatementTimeout: { env: 'IMM_DB_STATEMENT_TIMEOUT', flag: '--db-statement-timeout <seconds>', describe: 'PostgreSQL statement timeout, also the wait for a free connection', default: '5' },
   stsMinDuration: { env: 'IMM_STS_MIN_DURATION', flag: '--sts-min-duration <seconds>', describe: 'shortest DurationSeconds AssumeRole accepts', default: '900' },
   logLevel: { env: 'IMM_LOG_LEVEL', flag: '--log-level <level>', describe: 'pino log level', default: 'info' },
   bodyLimit: { env: 'IMM_BODY_LIMIT', flag: '--body-limit <bytes>', describe: 'largest accepted request body', default: '1048576' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
+
+function positiveInteger(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${text})`);
+  return value;
+}
 
 /** Reads settings: `flags` (already parsed, by setting name) over `env` over defaults. */
 export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<SettingName, string>> = {}): Config {
@@ -103,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     sweepIntervalMs: seconds('sweepInterval', 60, 0.05),
     sessionRetentionMs: seconds('sessionRetention', 86400),
     usageRetentionMs: seconds('usageRetentionDays', 400) * 86400, // days, read like seconds, then scaled
+    dbPoolSize: positiveInteger(text('dbPoolSize') ?? '10', 'IMM_DB_POOL_SIZE'),
+    dbStatementTimeoutMs: seconds('dbStatementTimeout', 5, 0.1),
     stsMinDurationSeconds: seconds('stsMinDuration', 900, 1) / 1000,
     logLevel: text('logLevel') ?? 'info',
     bodyLimitBytes: bodyLimit,

@@ -40,7 +40,7 @@ export interface Services {
 
 export async function openServices(config: Config, log: Logger, listeningUrl: () => string = () => `http://${config.host}:${config.port}`): Promise<Services> {
   const masterKey = loadMasterKey(config.dataDir, config.masterKey);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
   try {
     await migrateToLatest(database.db);
   } catch (err) {

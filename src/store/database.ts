@@ -36,8 +36,12 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       connectionString: url,
       max: options.poolSize ?? 10,
       statement_timeout: options.statementTimeoutMs ?? 5000,
-      connectionTimeoutMillis: 5000,
+      // Fail fast when the database is unreachable: the request becomes a 503 and the pool reconnects later.
+      connectionTimeoutMillis: options.statementTimeoutMs ?? 5000,
     });
+    // An idle connection that the server drops (restart, failover) must not crash the process: the pool
+    // replaces it, and requests in the meantime fail fast with 503.
+    pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', location: redactUrl(url), close: () => db.destroy() };
   }
@@ -56,6 +60,24 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, engine: 'sqlite', location: path.resolve(file), close: () => db.destroy() };
+}
+
+const SERIALIZATION_FAILURES = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+
+/**
+ * Runs a transaction again when PostgreSQL aborted it for a serialization failure or a deadlock (both are
+ * safe to retry: nothing was committed). Up to `attempts` tries, with a short jittered pause between them.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= attempts || !code || !SERIALIZATION_FAILURES.has(code)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+    }
+  }
 }
 
 /** Applies every pending migration; safe when several nodes start at once (Kysely takes a lock). */

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
+import { retryOnConflict } from './database.js';
 import type { NewTokenRow, SessionRecord, SessionStore, TokenRecord } from '../tokens/webofficeSessions.js';
 
 /** WebOffice sessions and their token pairs, on either engine. */
@@ -38,7 +39,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
     },
 
     async rotate({ tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed }) {
-      return db.transaction().execute(async (trx) => {
+      return retryOnConflict(() => db.transaction().execute(async (trx) => {
         // The write comes first: on SQLite it takes the write lock at once (so a second process waits on
         // the busy timeout rather than failing on a stale snapshot); on PostgreSQL the row lock makes a
         // concurrent update re-check `spent_at_ms is null` and match nothing.
@@ -55,11 +56,11 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
         await trx.insertInto('weboffice_tokens').values(tokenRow(sessionId, successor)).execute();
         await trx.updateTable('weboffice_sessions').set({ expires_ms: successor.refreshExpiresMs }).where('id', '=', sessionId).execute();
         return true;
-      });
+      }));
     },
 
     async revokeSession(sessionId, reason, nowMs) {
-      await db.transaction().execute(async (trx) => {
+      await retryOnConflict(() => db.transaction().execute(async (trx) => {
         await trx
           .updateTable('weboffice_sessions')
           .set({ revoked_at_ms: nowMs, revoked_reason: reason })
@@ -73,7 +74,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
           .where('session_id', '=', sessionId)
           .where('access_valid_until_ms', '>', nowMs)
           .execute();
-      });
+      }));
     },
 
     async revokeProjectSessions(projectId, reason, nowMs) {
