@@ -1,14 +1,18 @@
 /**
  * The HTTP face, and the whole request lifecycle in one place:
- *   body (raw bytes kept) → parameters (query ∪ form) → Action/Version → signature → operation → envelope.
+ *   body (raw bytes kept) → parameters (query ∪ form) → Action/Version → signature → rate limits → operation → envelope.
  * Every reply is JSON; every error, including the framework's own, goes through `errorEnvelope`.
  */
-import type { Socket } from 'node:net';
+import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError } from './api/errors.js';
 import { errorEnvelope, newRequestId } from './api/envelope.js';
 import { readParameters } from './api/params.js';
-import { resolveOperation } from './api/dispatcher.js';
+import { IMM_VERSION, resolveOperation } from './api/dispatcher.js';
+import { enforceRateLimits } from './api/rateLimit.js';
+import { createMetrics } from './metrics.js';
+import type { Config } from './config.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
@@ -19,12 +23,20 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The resolved Action, for the access log. */
     action?: string;
+    /** The Code of an error reply, for the metrics. */
+    errorCode?: string;
   }
 }
 
 export function buildApp(services: Services) {
   const { config } = services;
+  const metrics = createMetrics(services);
   const app = Fastify({
+    // An HTTPS server's requests and replies are node's IncomingMessage/ServerResponse too: keep the HTTP typing.
+    ...(withServerLimits(httpsOptions(config), config) as object),
+    // Whose X-Forwarded-For / X-Forwarded-Proto to believe: request.ip and request.protocol (acs:SourceIp,
+    // acs:SecureTransport) come from them only for these proxies. A hop count trusts that many proxies.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     loggerInstance: services.log,
     // Access lines are written by the onResponse hook below: the default ones would print the URL, and
     // the SDKs put AccessToken and RefreshToken in the query string.
@@ -32,8 +44,11 @@ export function buildApp(services: Services) {
     genReqId: () => newRequestId(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
-    requestTimeout: 30_000,
+    requestTimeout: config.requestTimeoutMs,
     connectionTimeout: 60_000,
+    // Longer than a load balancer's usual idle timeout (60 s), so that the balancer, not this server, closes an
+    // idle kept-alive connection: never one the balancer has just reused for a new request.
+    keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
@@ -44,6 +59,15 @@ export function buildApp(services: Services) {
       // No hook runs for these replies: write their access line here (without the URL, which may hold tokens).
       request.log.info({ method: request.method, path: '(malformed)', status: plainReply.statusCode, ms: Math.round(plainReply.elapsedTime) }, 'request completed');
     },
+  });
+
+  // Node answers these itself, outside Fastify, and not in our envelope: an `Expect` other than 100-continue
+  // (a bare 417; ignoring it is allowed, RFC 9110 §10.1.1) and CONNECT (the connection dropped without a word).
+  app.server.on('checkExpectation', app.routing);
+  app.server.on('connect', (_request, socket: Duplex) => writeRawError(socket, new ApiError('MethodNotAllowed', 'CONNECT'), 405, 'Method Not Allowed'));
+  // HTTP/1.1 requires Host (RFC 9112 §3.2). Node's own check (off, see withServerLimits) answers a bare 400.
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError('MalformedRequest', 'the Host header is missing');
   });
 
   // Only form bodies are accepted, kept as raw bytes: the ACS3 signature covers their exact hash.
@@ -61,6 +85,8 @@ export function buildApp(services: Services) {
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
+    const code = request.errorCode ?? (reply.statusCode < 400 ? 'OK' : String(reply.statusCode));
+    metrics.request(request.action ?? request.routeOptions.url ?? '(unmatched)', code, reply.elapsedTime / 1000);
     request.log.info(
       { method: request.method, path: request.url.split('?')[0], action: request.action, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request completed',
@@ -76,16 +102,32 @@ export function buildApp(services: Services) {
   const rpc = async (request: FastifyRequest, reply: FastifyReply) => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const params = readParameters(request.raw.url ?? '/', rawBody);
-    const { action, operation } = resolveOperation(params.all, request.headers);
+    const { action, version, operation } = resolveOperation(params.all, request.headers);
     request.action = action;
     const caller = await authenticate({ method: request.method, pathname: '/', headers: request.headers, params, rawBody }, authDeps);
+    await enforceRateLimits(
+      services.rateLimits,
+      { perKey: config.rateLimitPerKey, perProject: config.rateLimitPerProject },
+      { accessKeyId: caller.accessKeyId, accountId: caller.accountId, projectName: version === IMM_VERSION ? params.all.ProjectName : undefined },
+      (scope) => metrics.throttled(scope),
+    );
     const facts = { sourceIp: request.ip, secureTransport: request.protocol === 'https', userAgent: request.headers['user-agent'] ?? '' };
-    const result = await operation({ params: params.all, caller, request: facts, requestId: request.id, services, log: request.log });
+    const observe = metrics.tokenEvent;
+    const result = await operation({ params: params.all, caller, request: facts, requestId: request.id, services, log: request.log, observe });
     return reply.send({ RequestId: request.id, ...result });
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: rpc });
 
   app.get('/health', async (request) => ({ RequestId: request.id, Status: 'OK', Region: config.region }));
+
+  // Readiness for a load balancer: can this node reach the database (within a second)?
+  app.get('/ready', async (request) => {
+    await databaseReachable(services, 1000);
+    return { RequestId: request.id, Status: 'OK' };
+  });
+
+  // Prometheus text format. Unauthenticated like /health: it holds counts only, never a token or a secret.
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   // What the WebOffice editor asks with an access token: is it (still) valid, and what may its user do.
   app.get('/weboffice/v1/session', async (request) => {
@@ -118,16 +160,71 @@ export function buildApp(services: Services) {
 
   /** The one place an error becomes a reply: ours as raised, the framework's mapped, anything else a logged 500. */
   function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const known = error instanceof ApiError ? error : (frameworkError(error, config.bodyLimitBytes) ?? storageUnavailable(error));
+    const known = error instanceof ApiError ? error : (frameworkError(error, config.bodyLimitBytes) ?? requestAborted(error, request) ?? storageUnavailable(error));
     if (known?.code === 'ServiceUnavailable') request.log.warn({ err: error, requestId: request.id }, 'database unavailable');
     if (!known) request.log.error({ err: error, requestId: request.id, action: request.action }, 'unexpected failure');
     const { status, body } = errorEnvelope(known ?? error, request.id, hostOf(request));
     if (known?.headers) reply.headers(known.headers);
+    request.errorCode = known?.code ?? 'InternalError';
     return reply.status(status).type('application/json; charset=utf-8').send(body);
   }
   app.setErrorHandler(async (error: FastifyError, request, reply) => sendError(error, request, reply));
 
   return app;
+}
+
+/** Trusts the `hops` nearest proxies (as proxy-addr does for a number). */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
+/**
+ * Node's HTTP server limits, set deliberately (for HTTP and HTTPS alike) rather than inherited:
+ * - maxHeaderSize 16 KiB (Node's default, made explicit): request line, URL and headers together. The SDKs send
+ *   well under 4 KiB; more is answered 431 in our envelope, e.g. a 100 KB URL or header.
+ * - requestTimeout (IMM_REQUEST_TIMEOUT) for the whole request, headers and body; headersTimeout for the headers
+ *   alone, at most 10 s: a client trickling header bytes (slowloris) cannot hold a socket longer. Both are 408.
+ * - connectionsCheckingInterval: how often Node enforces those two; its default (30 s) would let a slow client
+ *   overstay them by up to 30 s.
+ * - requireHostHeader off: the onRequest hook refuses a missing Host in our envelope instead of Node's bare 400.
+ */
+function withServerLimits(options: { https?: object }, config: Config): { http?: object; https?: object } {
+  const limits = {
+    maxHeaderSize: 16 * 1024,
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(config.requestTimeoutMs, 10_000),
+    connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs),
+    requireHostHeader: false,
+  };
+  return options.https ? { https: { ...options.https, ...limits } } : { http: limits };
+}
+
+/** IMM_TLS_CERT / IMM_TLS_KEY: serve HTTPS with them (read once, at start). */
+function httpsOptions(config: Config): { https?: { cert: Buffer; key: Buffer } } {
+  if (!config.tlsCert || !config.tlsKey) return {};
+  const read = (file: string, name: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`${name}: cannot read ${file} (${(err as Error).message})`);
+    }
+  };
+  return { https: { cert: read(config.tlsCert, 'IMM_TLS_CERT'), key: read(config.tlsKey, 'IMM_TLS_KEY') } };
+}
+
+/** A trivial query that reads the database; 503 when it fails or takes longer than `timeoutMs`. */
+async function databaseReachable(services: Services, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([services.database.db.selectFrom('accounts').select('id').limit(1).execute(), timeout]);
+  } catch (err) {
+    throw new ApiError('ServiceUnavailable', [], { message: `The database is not reachable: ${(err as Error).message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}.` });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Fastify's own 4xx errors about the request (body too large, bad media type, bad length…) in our codes. */
@@ -148,11 +245,22 @@ function frameworkError(error: FastifyError, bodyLimitBytes: number): ApiError |
   }
 }
 
+/**
+ * The request stream itself failed: the client closed or reset the connection before its body was complete
+ * (then this reply reaches no one). Its ECONNRESET is the client's, not a lost database connection.
+ */
+function requestAborted(error: Error, request: FastifyRequest): ApiError | undefined {
+  return request.raw.errored === error ? new ApiError('MalformedRequest', 'the connection closed before the request body was complete') : undefined;
+}
+
 /** The database is down, unreachable or locked beyond the busy timeout: a retryable 503, not a bug. */
 function storageUnavailable(error: Error & { code?: string }): ApiError | undefined {
   const code = error.code ?? '';
-  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300', '08006', '08001'];
-  const unreachable = /Connection terminated|timeout exceeded when trying to connect/.test(error.message);
+  // 57014: the statement timeout fired (PostgreSQL's counterpart of SQLITE_BUSY after the busy timeout).
+  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '57014', '53300', '08006', '08001'];
+  // pg's own errors carry no code: a refused or lost connection, the connect timeout, and a query on a
+  // pooled client whose connection broke mid-transaction ("… is not queryable").
+  const unreachable = /Connection terminated|timeout exceeded when trying to connect|is not queryable/.test(error.message);
   return transient.includes(code) || unreachable ? new ApiError('ServiceUnavailable') : undefined;
 }
 
@@ -162,14 +270,10 @@ function hostOf(request: FastifyRequest): string {
 }
 
 /**
- * What Node's HTTP parser refuses (malformed request line, oversized headers) never reaches Fastify; answer
- * it in the same envelope rather than with a bare 400.
+ * What Node's HTTP parser refuses (malformed request line, oversized headers) or times out (IMM_REQUEST_TIMEOUT)
+ * never reaches Fastify; answer it in the same envelope rather than with a bare 400.
  */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const apiError = tooLarge
@@ -177,12 +281,20 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     : timedOut
       ? new ApiError('RequestTimeout')
       : new ApiError('MalformedRequest', 'the HTTP request is malformed');
+  writeRawError(socket, apiError, tooLarge ? 431 : apiError.status, tooLarge ? 'Request Header Fields Too Large' : timedOut ? 'Request Timeout' : 'Bad Request');
+}
+
+/** Our envelope written straight on a socket that Node took away from Fastify, then the connection closed. */
+function writeRawError(socket: Duplex, apiError: ApiError, status: number, reason: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
   const requestId = newRequestId();
   const { body } = errorEnvelope(apiError, requestId, 'imm-weboffice');
-  const status = tooLarge ? 431 : apiError.status;
   const payload = JSON.stringify(body);
   socket.end(
-    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : timedOut ? 'Request Timeout' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nx-acs-request-id: ${requestId}\r\nConnection: close\r\n\r\n${payload}`,
   );
 }

@@ -14,6 +14,7 @@ import { startServer, stopOnSignals } from './server.js';
 import { parseSourceUri } from './tokens/webofficeOptions.js';
 import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
 import { ApiError } from './api/errors.js';
+import { rotateMasterKey } from './rotateMasterKey.js';
 
 const program = new Command('imm-weboffice').description('Self-hosted Alibaba Cloud IMM WebOffice credential service').showHelpAfterError();
 
@@ -72,6 +73,34 @@ withSettings(program.command('migrate').description('apply pending database migr
     await database.close();
   }
 });
+
+withSettings(
+  program
+    .command('rotate-master-key')
+    .description('reseal every AccessKey and STS secret under a new master key (one transaction), then restart every node with it'),
+  STORAGE_SETTINGS,
+)
+  .option('--new-key <key>', 'the new master key, 64 hex characters or base64 of 32 bytes (default: generated)')
+  .action(async (options) => {
+    const config = configFrom(options);
+    const report = await rotateMasterKey(config, {
+      newKey: options.newKey,
+      // Printed before the database changes: a rotation cut short after its commit must not lose the key.
+      onNewKey: (key) => process.stdout.write(`IMM_MASTER_KEY=${key}\n`),
+    });
+    const count = (r: { resealed: number; alreadyNew: number }, what: string) =>
+      `${r.resealed} ${what}${r.alreadyNew ? ` (${r.alreadyNew} already under the new key)` : ''}`;
+    process.stdout.write(
+      `resealed ${count(report.accessKeys, 'AccessKey secrets')} and ${count(report.stsCredentials, 'STS credential secrets')} (${report.engine}: ${report.location})\n`,
+    );
+    if (report.keyFile) {
+      process.stdout.write(`new master key written to ${report.keyFile}${report.resumed ? ' (finished an interrupted rotation)' : ''}\n`);
+      const shared = report.engine === 'postgres' ? '; every node on this database needs the same key (copy the file or set IMM_MASTER_KEY)' : '';
+      process.stderr.write(`restart every node on this data now: running nodes still hold the old key${shared}\n`);
+    } else {
+      process.stderr.write('update IMM_MASTER_KEY to the new key on every node and restart them: until then they cannot open the resealed secrets\n');
+    }
+  });
 
 const account = program.command('account').description('accounts (each with its own root AccessKey)');
 withSettings(account.command('create').description('create an account; prints {AccountId, AccessKeyId, AccessKeySecret}'), STORAGE_SETTINGS)

@@ -2,6 +2,7 @@
  * Configuration: environment variables, each also a flag of `imm-weboffice serve` (flags win).
  * The README's configuration table lists the same names; a test keeps them in sync.
  */
+import net from 'node:net';
 import path from 'node:path';
 
 export interface Config {
@@ -34,7 +35,20 @@ export interface Config {
   stsMinDurationSeconds: number;
   logLevel: string;
   bodyLimitBytes: number;
+  /** A request's headers and body must have arrived this long after it started, or it is answered 408. */
+  requestTimeoutMs: number;
+  /** Requests per second per AccessKeyId, and per project of an account; 0 = no limit. */
+  rateLimitPerKey: number;
+  rateLimitPerProject: number;
+  /** Fastify's `trustProxy`: whose X-Forwarded-For/-Proto to believe (false = nobody). */
+  trustProxy: TrustProxy;
+  /** PEM files: both set = serve HTTPS. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
+
+/** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
+export type TrustProxy = boolean | number | string[];
 
 /** Each setting: its environment variable, flag, and how its text becomes a value. */
 export const SETTINGS = {
@@ -61,6 +75,12 @@ export const SETTINGS = {
   stsMinDuration: { env: 'IMM_STS_MIN_DURATION', flag: '--sts-min-duration <seconds>', describe: 'shortest DurationSeconds AssumeRole accepts', default: '900' },
   logLevel: { env: 'IMM_LOG_LEVEL', flag: '--log-level <level>', describe: 'pino log level', default: 'info' },
   bodyLimit: { env: 'IMM_BODY_LIMIT', flag: '--body-limit <bytes>', describe: 'largest accepted request body', default: '1048576' },
+  requestTimeout: { env: 'IMM_REQUEST_TIMEOUT', flag: '--request-timeout <seconds>', describe: 'a request (headers and body) must arrive within this, else 408', default: '30' },
+  rateLimitPerKey: { env: 'IMM_RATE_LIMIT_PER_KEY', flag: '--rate-limit-per-key <n>', describe: 'requests per second per AccessKey (0 = off)', default: '500' },
+  rateLimitPerProject: { env: 'IMM_RATE_LIMIT_PER_PROJECT', flag: '--rate-limit-per-project <n>', describe: 'requests per second per project (0 = off)', default: '1000' },
+  trustProxy: { env: 'IMM_TRUST_PROXY', flag: '--trust-proxy <proxies>', describe: 'proxies whose X-Forwarded-For/-Proto to believe: true, a hop count, or addresses/CIDRs', default: undefined },
+  tlsCert: { env: 'IMM_TLS_CERT', flag: '--tls-cert <file>', describe: 'PEM certificate (chain): serve HTTPS', default: undefined },
+  tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -69,6 +89,34 @@ function positiveInteger(text: string, name: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got ${text})`);
   return value;
+}
+
+function nonNegativeInteger(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be an integer ≥ 0 (got ${text})`);
+  return value;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** IMM_TRUST_PROXY: true/false, a number of hops, or a comma-separated list of addresses and CIDRs. */
+export function parseTrustProxy(text: string | undefined): TrustProxy {
+  if (text === undefined || text.trim() === '' || text.trim() === 'false') return false;
+  const value = text.trim();
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (PROXY_NAMES.has(entry)) continue;
+    const [address, bits, extra] = entry.split('/');
+    const family = net.isIP(address);
+    const maxBits = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits) || (family === 4 && net.isIPv4(bits));
+    if (family === 0 || !validBits || extra !== undefined) {
+      throw new Error(`IMM_TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of addresses/CIDRs (bad entry: ${entry})`);
+    }
+  }
+  return entries;
 }
 
 /** Reads settings: `flags` (already parsed, by setting name) over `env` over defaults. */
@@ -94,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
   if ((rootAccessKeyId === undefined) !== (rootAccessKeySecret === undefined)) {
     throw new Error('IMM_ROOT_ACCESS_KEY_ID and IMM_ROOT_ACCESS_KEY_SECRET must be given together');
   }
+  const tlsCert = text('tlsCert');
+  const tlsKey = text('tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error('IMM_TLS_CERT and IMM_TLS_KEY must be given together');
   const bodyLimit = Number(text('bodyLimit') ?? '1048576');
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) throw new Error('IMM_BODY_LIMIT must be an integer ≥ 1024');
   return {
@@ -120,5 +171,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     stsMinDurationSeconds: seconds('stsMinDuration', 900, 1) / 1000,
     logLevel: text('logLevel') ?? 'info',
     bodyLimitBytes: bodyLimit,
+    requestTimeoutMs: seconds('requestTimeout', 30, 0.5),
+    rateLimitPerKey: nonNegativeInteger(text('rateLimitPerKey') ?? '500', 'IMM_RATE_LIMIT_PER_KEY'),
+    rateLimitPerProject: nonNegativeInteger(text('rateLimitPerProject') ?? '1000', 'IMM_RATE_LIMIT_PER_PROJECT'),
+    trustProxy: parseTrustProxy(text('trustProxy')),
+    tlsCert: tlsCert && path.resolve(tlsCert),
+    tlsKey: tlsKey && path.resolve(tlsKey),
   };
 }

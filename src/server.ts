@@ -26,7 +26,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const address = await app.listen({ host: config.host, port: config.port });
   const port = new URL(address).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  url = `http://${host}:${port}`;
+  url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
   log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
   process.stdout.write(`imm-weboffice listening on ${url}\n`);

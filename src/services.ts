@@ -14,6 +14,7 @@ import { sessionStore } from './store/sessions.js';
 import { stsStore } from './store/sts.js';
 import { auditStore } from './store/audit.js';
 import { ramStore } from './store/ram.js';
+import { rateLimitStore } from './store/rateLimits.js';
 import { loadMasterKey } from './crypto/masterKey.js';
 import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
 import type { ObjectStore } from './documents/objectStore.js';
@@ -31,6 +32,7 @@ export interface Services {
   sts: ReturnType<typeof stsStore>;
   audit: ReturnType<typeof auditStore>;
   ram: ReturnType<typeof ramStore>;
+  rateLimits: ReturnType<typeof rateLimitStore>;
   objects: ObjectStore;
   tokenSettings: TokenSettings;
   /** Base of WebofficeURL: IMM_PUBLIC_URL, or this server's own address once it listens. */
@@ -60,6 +62,7 @@ export async function openServices(config: Config, log: Logger, listeningUrl: ()
     sts: stsStore(db, masterKey),
     audit: auditStore(db),
     ram: ramStore(db),
+    rateLimits: rateLimitStore(db),
     objects: fileSystemObjectStore(config.ossDir),
     tokenSettings: {
       accessTokenTtlMs: config.accessTokenTtlMs,

@@ -6,6 +6,7 @@ export interface SweepResult {
   usageRecords: number;
   stsCredentials: number;
   auditRecords: number;
+  rateLimitWindows: number;
 }
 
 /**
@@ -13,7 +14,8 @@ export interface SweepResult {
  * - signature nonces past their timestamp + 15 minutes (a replay is refused by the timestamp check then);
  * - sessions (with all their token pairs) whose last refresh token expired more than IMM_SESSION_RETENTION ago;
  * - usage records and audit records older than IMM_USAGE_RETENTION_DAYS;
- * - temporary (STS) credentials once expired (a request with them is refused from then on anyway).
+ * - temporary (STS) credentials once expired (a request with them is refused from then on anyway);
+ * - rate-limit windows that ended more than a minute ago (only the current second's counts matter).
  */
 export async function sweep(services: Services, nowMs = Date.now()): Promise<SweepResult> {
   const { config } = services;
@@ -23,6 +25,7 @@ export async function sweep(services: Services, nowMs = Date.now()): Promise<Swe
     usageRecords: await services.usage.deleteBefore(nowMs - config.usageRetentionMs),
     stsCredentials: await services.sts.deleteExpired(nowMs - config.sessionRetentionMs),
     auditRecords: await services.audit.deleteBefore(nowMs - config.usageRetentionMs),
+    rateLimitWindows: await services.rateLimits.deleteBefore(nowMs - 60_000),
   };
 }
 

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
 import { startServer, type TestServer } from './helpers/server.js';
 import { popClient } from './helpers/popClient.js';
-import { createBucket, queryDatabase, sleep, writeObject } from './helpers/serverData.js';
+import { count, createBucket, sleep, sql, writeObject } from './helpers/serverData.js';
 import { loadConfig } from './../src/config.js';
 import { createLogger } from './../src/logger.js';
 import { openServices, type Services } from './../src/services.js';
@@ -37,21 +36,17 @@ describe('the background sweeper of a running server', () => {
     const next = await client.call<Record<string, string>>('RefreshWebofficeToken', { ProjectName: 'swept', AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
 
     // Nonces: one long expired and one far in the future, written beside the server (as another node would).
-    const writer = new SQLite(path.join(server.dataDir, 'imm-weboffice.db'));
-    writer.pragma('busy_timeout = 10000');
-    writer.prepare('insert into signature_nonces (access_key_id, nonce, expires_ms) values (?, ?, ?)').run('LTAIsweeptest', 'expired-nonce', Date.now() - 1000);
-    writer.prepare('insert into signature_nonces (access_key_id, nonce, expires_ms) values (?, ?, ?)').run('LTAIsweeptest', 'live-nonce', Date.now() + 3_600_000);
-    writer.close();
+    await sql(server, 'insert into signature_nonces (access_key_id, nonce, expires_ms) values (?, ?, ?)', ['LTAIsweeptest', 'expired-nonce', Date.now() - 1000]);
+    await sql(server, 'insert into signature_nonces (access_key_id, nonce, expires_ms) values (?, ?, ?)', ['LTAIsweeptest', 'live-nonce', Date.now() + 3_600_000]);
 
-    const counts = () =>
-      queryDatabase(server.dataDir, (db) => ({
-        sessions: (db.prepare('select count(*) as n from weboffice_sessions').get() as { n: number }).n,
-        tokens: (db.prepare('select count(*) as n from weboffice_tokens').get() as { n: number }).n,
-        usage: (db.prepare("select count(*) as n from usage_records where project_name = 'swept'").get() as { n: number }).n,
-        nonces: (db.prepare("select nonce from signature_nonces where access_key_id = 'LTAIsweeptest' order by nonce").all() as { nonce: string }[]).map((r) => r.nonce),
-        requestNonces: (db.prepare('select count(*) as n from signature_nonces where access_key_id = ?').get(server.root.AccessKeyId) as { n: number }).n,
-      }));
-    const before = counts();
+    const counts = async () => ({
+      sessions: await count(server, 'select count(*) as n from weboffice_sessions'),
+      tokens: await count(server, 'select count(*) as n from weboffice_tokens'),
+      usage: await count(server, "select count(*) as n from usage_records where project_name = 'swept'"),
+      nonces: (await sql<{ nonce: string }>(server, "select nonce from signature_nonces where access_key_id = 'LTAIsweeptest' order by nonce")).map((r) => r.nonce),
+      requestNonces: await count(server, 'select count(*) as n from signature_nonces where access_key_id = ?', [server.root.AccessKeyId]),
+    });
+    const before = await counts();
     assert.equal(before.sessions, 1);
     assert.equal(before.tokens, 2);
     assert.equal(before.usage, 2);
@@ -59,10 +54,10 @@ describe('the background sweeper of a running server', () => {
     // The successor's refresh token expires 1 s after the refresh; then one or two sweeps at 0.2 s.
     const deadline = Date.parse(next.RefreshTokenExpiredTime) + 5000;
     await sleep(Math.max(0, Date.parse(next.RefreshTokenExpiredTime) - Date.now()));
-    let now = counts();
+    let now = await counts();
     while ((now.sessions > 0 || now.nonces.includes('expired-nonce')) && Date.now() < deadline) {
       await sleep(100);
-      now = counts();
+      now = await counts();
     }
     assert.equal(now.sessions, 0, 'the expired session is swept');
     assert.equal(now.tokens, 0, 'its tokens are swept with it');

@@ -16,6 +16,7 @@ import { refreshWebofficeToken } from '../operations/refreshWebofficeToken.js';
 import { RAM_OPERATIONS } from '../operations/ram/index.js';
 import { STS_OPERATIONS, STS_VERSION } from '../operations/sts/index.js';
 import type { RequestFacts } from '../access/authorize.js';
+import type { TokenEvent } from '../metrics.js';
 
 export interface OperationContext {
   params: Record<string, string>;
@@ -25,6 +26,8 @@ export interface OperationContext {
   requestId: string;
   services: Services;
   log: FastifyBaseLogger;
+  /** Counts a token event in the metrics (beside its log line). */
+  observe?: (event: TokenEvent) => void;
 }
 
 /** An operation returns the response body without RequestId (the envelope adds it). */

@@ -21,6 +21,8 @@ export const ERROR_CATALOG = {
   InvalidSignatureMethod: { status: 400, message: 'Specified signature method is not supported.' },
   IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
   Forbidden: { status: 403, message: 'User not authorized to operate on the specified resource.' },
+  // Rate limits (IMM_RATE_LIMIT_PER_KEY / _PER_PROJECT); 429 with `x-acs-retry-after` (ms), as openapi-core reads it.
+  'Throttling.User': { status: 429, message: 'Request was denied due to user flow control: {0}' },
   // RAM (2015-05-01) and STS (2015-04-01) codes, as the cloud names them.
   MalformedPolicyDocument: { status: 400, message: 'The policy document is malformed: {0}' },
   'EntityAlreadyExists.User': { status: 409, message: 'The user {0} already exists.' },

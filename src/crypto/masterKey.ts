@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { open, seal } from './aead.js';
 
 export const MASTER_KEY_FILE = 'master.key';
 
@@ -39,4 +40,22 @@ export function parseMasterKey(text: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
   if (key.length !== 32) throw new Error('the master key must be 32 bytes, given as 64 hex characters or base64');
   return key;
+}
+
+/** What re-sealing a table's secrets found: resealed now, already under the new key, or opening with neither. */
+export interface ResealResult {
+  resealed: number;
+  alreadyNew: number;
+  /** Ids of the rows whose secret opens with neither key. */
+  unreadable: string[];
+}
+
+/**
+ * One sealed secret moved from key `from` to key `to`. A secret that opens only with `to` was resealed by an
+ * earlier, interrupted or repeated rotation and is left as it is (so a rotation can be run again safely).
+ */
+export function resealSecret(sealed: string, associatedData: string, keys: { from: Buffer; to: Buffer }): { sealed: string } | 'alreadyNew' | 'unreadable' {
+  const secret = open(keys.from, sealed, associatedData);
+  if (secret !== undefined) return { sealed: seal(keys.to, secret, associatedData) };
+  return open(keys.to, sealed, associatedData) === undefined ? 'unreadable' : 'alreadyNew';
 }

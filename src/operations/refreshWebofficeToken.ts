@@ -30,12 +30,16 @@ export const refreshWebofficeToken: Operation = async (ctx) => {
       await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
       if (credentialConfig) await services.sessions.updateOptions(current.id, JSON.stringify(options));
     },
-    onReuse: (sessionId) =>
-      log.warn({ event: 'token.reuse_detected', sessionId, projectId: project.id, accountId: caller.accountId }, 'spent refresh token presented again; session revoked'),
+    onReuse: (sessionId) => {
+      log.warn({ event: 'token.reuse_detected', sessionId, projectId: project.id, accountId: caller.accountId }, 'spent refresh token presented again; session revoked');
+      ctx.observe?.('token.reuse_detected');
+    },
   });
   if (outcome === 'refreshed' && options) {
     await recordUsage(ctx, 'RefreshWebofficeToken', { project, options, sessionId: session.id, now });
   }
-  log.info({ event: outcome === 'refreshed' ? 'token.refreshed' : 'token.retried', sessionId: session.id, projectId: project.id }, `WebOffice token ${outcome}`);
+  const event = outcome === 'refreshed' ? 'token.refreshed' : 'token.retried';
+  log.info({ event, sessionId: session.id, projectId: project.id }, `WebOffice token ${outcome}`);
+  ctx.observe?.(event);
   return { ...pair };
 };

@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { open, seal } from '../crypto/aead.js';
+import { resealSecret, type ResealResult } from '../crypto/masterKey.js';
 import { ramStore } from './ram.js';
 
 export interface AccountCredentials {
@@ -39,9 +40,12 @@ export function newAccountId(): string {
   return String(randomInt(1, 10)) + Array.from({ length: 15 }, () => randomInt(0, 10)).join('');
 }
 
+/** The associated data of an AccessKey's sealed secret: binds the ciphertext to its key id. */
+const accessKeyAad = (id: string) => `access-key:${id}`;
+
 /** Accounts and their AccessKeys. Secrets are sealed with the master key; the key id binds each ciphertext. */
 export function accountStore(db: Kysely<Database>, masterKey: Buffer) {
-  const sealSecret = (id: string, secret: string) => seal(masterKey, secret, `access-key:${id}`);
+  const sealSecret = (id: string, secret: string) => seal(masterKey, secret, accessKeyAad(id));
 
   return {
     async createAccount(options: { accountId?: string; accessKey?: { id: string; secret: string } } = {}): Promise<AccountCredentials> {
@@ -96,7 +100,7 @@ export function accountStore(db: Kysely<Database>, masterKey: Buffer) {
     async findAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
       const row = await db.selectFrom('access_keys').selectAll().where('id', '=', accessKeyId).executeTakeFirst();
       if (!row) return undefined;
-      const secret = open(masterKey, row.secret_sealed, `access-key:${row.id}`);
+      const secret = open(masterKey, row.secret_sealed, accessKeyAad(row.id));
       if (secret === undefined) throw new Error(`the secret of AccessKey ${row.id} cannot be opened: wrong master key?`);
       return { accessKeyId: row.id, accountId: row.account_id, ...(row.user_name ? { userName: row.user_name } : {}), status: row.status, secret };
     },
@@ -113,3 +117,25 @@ export function accountStore(db: Kysely<Database>, masterKey: Buffer) {
 }
 
 export type AccountStore = ReturnType<typeof accountStore>;
+
+/**
+ * Master-key rotation, AccessKey part: every secret sealed with `keys.from` is resealed with `keys.to`. Run it
+ * inside the rotation's transaction (`trx`); it writes nothing when a secret opens with neither key (the
+ * caller then rolls back).
+ */
+export async function resealAccessKeySecrets(trx: Kysely<Database>, keys: { from: Buffer; to: Buffer }): Promise<ResealResult> {
+  const result: ResealResult = { resealed: 0, alreadyNew: 0, unreadable: [] };
+  const updates: { id: string; sealed: string }[] = [];
+  for (const row of await trx.selectFrom('access_keys').select(['id', 'secret_sealed']).orderBy('id').execute()) {
+    const outcome = resealSecret(row.secret_sealed, accessKeyAad(row.id), keys);
+    if (outcome === 'unreadable') result.unreadable.push(row.id);
+    else if (outcome === 'alreadyNew') result.alreadyNew++;
+    else updates.push({ id: row.id, sealed: outcome.sealed });
+  }
+  if (result.unreadable.length > 0) return result;
+  for (const { id, sealed } of updates) {
+    await trx.updateTable('access_keys').set({ secret_sealed: sealed }).where('id', '=', id).execute();
+    result.resealed++;
+  }
+  return result;
+}

@@ -13,6 +13,8 @@ export interface DatabaseHandle {
   engine: Engine;
   /** Where the data lives, for messages (never includes a password). */
   location: string;
+  /** PostgreSQL's connection pool, for its metrics (total, idle, waiting); undefined on SQLite. */
+  pool?: Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>;
   close(): Promise<void>;
 }
 
@@ -42,8 +44,12 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // An idle connection that the server drops (restart, failover) must not crash the process: the pool
     // replaces it, and requests in the meantime fail fast with 503.
     pool.on('error', () => {});
+    // The same for a connection lost while checked out (mid-query or mid-transaction): pg-pool listens only
+    // on idle clients, and an 'error' event without a listener would kill the process. The query in flight
+    // still fails (→ 503), and the pool discards the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine: 'postgres', location: redactUrl(url), close: () => db.destroy() };
+    return { db, engine: 'postgres', location: redactUrl(url), pool, close: () => db.destroy() };
   }
   if (url && !/^(sqlite|file):/.test(url)) {
     throw new Error(`IMM_DATABASE_URL must start with postgres:// or sqlite: (got ${redactUrl(url)})`);

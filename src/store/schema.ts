@@ -185,7 +185,17 @@ export interface AuditRecordsTable {
   matched_statement: string;
 }
 
+/** One fixed one-second window of a rate limit: `count` requests of `key` (an AccessKeyId, or account/project). */
+export interface RateLimitWindowsTable {
+  scope: 'key' | 'project';
+  key: string;
+  /** Start of the window, ms since the epoch (a multiple of 1000). */
+  window_ms: number;
+  count: number;
+}
+
 export interface Database {
+  rate_limit_windows: RateLimitWindowsTable;
   ram_users: RamUsersTable;
   ram_groups: RamGroupsTable;
   ram_group_members: RamGroupMembersTable;

@@ -106,6 +106,16 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
       return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
     },
 
+    async countLive(nowMs) {
+      const row = await db
+        .selectFrom('weboffice_sessions')
+        .select((eb) => eb.fn.countAll().as('live'))
+        .where('revoked_at_ms', 'is', null)
+        .where('expires_ms', '>', nowMs)
+        .executeTakeFirstOrThrow();
+      return Number(row.live);
+    },
+
     async deleteExpiredSessions(beforeMs) {
       // Tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
       const expired = db.selectFrom('weboffice_sessions').select('id').where('expires_ms', '<', beforeMs);
@@ -122,6 +132,8 @@ export interface SessionQueries {
   /** Replaces the remembered Generate options (a Refresh with a new CredentialConfig). */
   updateOptions(sessionId: string, options: string): Promise<void>;
   findByAccessHash(accessHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
+  /** Sessions that can still be refreshed (not revoked, last refresh token unexpired), for the metrics. */
+  countLive(nowMs: number): Promise<number>;
   /** Deletes sessions whose last refresh token expired before `beforeMs`; returns how many. */
   deleteExpiredSessions(beforeMs: number): Promise<number>;
 }

@@ -1,12 +1,15 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, StsCredentialsTable } from './schema.js';
 import { open, seal } from '../crypto/aead.js';
+import { resealSecret, type ResealResult } from '../crypto/masterKey.js';
 
 export type StsCredentialRow = Omit<Selectable<StsCredentialsTable>, 'secret_sealed'> & { secret: string };
 
 /** Temporary credentials from AssumeRole: the secret sealed with the master key, the token only as a hash. */
+/** The associated data of an STS credential's sealed secret: binds the ciphertext to its key id. */
+const aad = (id: string) => `sts-key:${id}`;
+
 export function stsStore(db: Kysely<Database>, masterKey: Buffer) {
-  const aad = (id: string) => `sts-key:${id}`;
   return {
     async create(row: StsCredentialRow): Promise<void> {
       const { secret, ...rest } = row;
@@ -34,3 +37,21 @@ export function stsStore(db: Kysely<Database>, masterKey: Buffer) {
 }
 
 export type StsStore = ReturnType<typeof stsStore>;
+
+/** Master-key rotation, STS part: like `resealAccessKeySecrets`, for every stored temporary credential. */
+export async function resealStsSecrets(trx: Kysely<Database>, keys: { from: Buffer; to: Buffer }): Promise<ResealResult> {
+  const result: ResealResult = { resealed: 0, alreadyNew: 0, unreadable: [] };
+  const updates: { id: string; sealed: string }[] = [];
+  for (const row of await trx.selectFrom('sts_credentials').select(['access_key_id', 'secret_sealed']).orderBy('access_key_id').execute()) {
+    const outcome = resealSecret(row.secret_sealed, aad(row.access_key_id), keys);
+    if (outcome === 'unreadable') result.unreadable.push(row.access_key_id);
+    else if (outcome === 'alreadyNew') result.alreadyNew++;
+    else updates.push({ id: row.access_key_id, sealed: outcome.sealed });
+  }
+  if (result.unreadable.length > 0) return result;
+  for (const { id, sealed } of updates) {
+    await trx.updateTable('sts_credentials').set({ secret_sealed: sealed }).where('access_key_id', '=', id).execute();
+    result.resealed++;
+  }
+  return result;
+}

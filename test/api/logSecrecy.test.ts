@@ -3,6 +3,7 @@
  * even though the SDKs put AccessToken/RefreshToken (and pop-core GET the Signature) in the query string;
  * and none of them is stored in plaintext in the database file.
  */
+import { databaseBytes } from '../helpers/serverData.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -144,10 +145,8 @@ test('stderr and stdout hold no access token, refresh token, AccessKeySecret or 
   assert.ok(!/"(path|url)":"[^"]*\?/.test(output), 'no logged URL carries a query string');
 });
 
-test('the SQLite database files hold no token (hex or raw bytes) and no AccessKeySecret in plaintext', () => {
-  const dbFile = path.join(server.dataDir, 'imm-weboffice.db');
-  const files = [dbFile, `${dbFile}-wal`, `${dbFile}-shm`].filter((file) => fs.existsSync(file));
-  const bytes = Buffer.concat(files.map((file) => fs.readFileSync(file)));
+test('the database (SQLite files, or every PostgreSQL row) holds no token (hex or raw bytes) and no AccessKeySecret in plaintext', async () => {
+  const bytes = await databaseBytes(server);
   // The right file was read: it holds what is not secret.
   assert.ok(bytes.includes(Buffer.from(projectName)), 'the database holds the project name');
   assert.ok(bytes.includes(Buffer.from(server.root.AccessKeyId)), 'the database holds the AccessKeyId');

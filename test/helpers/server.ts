@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { postgresUrlFor, TEST_ENGINE } from './postgres.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -31,6 +32,12 @@ export interface TestServer {
   stop(): Promise<number | null>;
 }
 
+/** With IMM_TEST_ENGINE=postgres, the data directory's own PostgreSQL schema (unless the test chose a database). */
+async function engineEnv(dataDir: string, env: Record<string, string>): Promise<Record<string, string>> {
+  if (TEST_ENGINE !== 'postgres' || env.IMM_DATABASE_URL) return {};
+  return { IMM_DATABASE_URL: await postgresUrlFor(path.resolve(dataDir)) };
+}
+
 export function makeDataDir(prefix = 'imm-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -38,7 +45,7 @@ export function makeDataDir(prefix = 'imm-test-'): string {
 /** Starts a server and waits for its ready line. `env` adds to (and overrides) the defaults. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = env.IMM_DATA_DIR ?? makeDataDir();
-  const fullEnv: Record<string, string> = { IMM_PORT: '0', IMM_LOG_LEVEL: 'info', ...env, IMM_DATA_DIR: dataDir };
+  const fullEnv: Record<string, string> = { IMM_PORT: '0', IMM_LOG_LEVEL: 'info', ...(await engineEnv(dataDir, env)), ...env, IMM_DATA_DIR: dataDir };
   const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -87,7 +94,9 @@ const execFileAsync = promisify(execFile);
 
 /** Runs `imm-weboffice ARGS` with the server's configuration; resolves with stdout, rejects on non-zero exit. */
 export async function runCli(env: Record<string, string>, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+  const dataDir = env.IMM_DATA_DIR;
+  const engine = dataDir ? await engineEnv(dataDir, env) : {};
+  const { stdout } = await execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, ...engine, ...env } });
   return stdout;
 }
 

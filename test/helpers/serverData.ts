@@ -1,27 +1,52 @@
 /**
- * What tests need around a running server besides its API: its SQLite file (read-only), documents in the
- * file-system object store, the CLI's JSON output, and an independent reader of IMM's nanosecond times.
+ * What tests need around a running server besides its API: its database (SQLite file or PostgreSQL schema),
+ * documents in the file-system object store, the CLI's JSON output, and an independent reader of IMM's
+ * nanosecond times.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { runCli } from './server.js';
+import { postgresQuery } from './postgres.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Opens the server's SQLite file read-only (WAL: sees every committed write of the running processes). */
-export function openDatabaseFile(dataDir: string): SQLite.Database {
-  return new SQLite(path.join(dataDir, 'imm-weboffice.db'), { readonly: true, fileMustExist: true });
-}
-
-/** Runs `fn` on a fresh read-only connection and closes it. */
-export function queryDatabase<T>(dataDir: string, fn: (db: SQLite.Database) => T): T {
-  const db = openDatabaseFile(dataDir);
+/**
+ * Runs one SQL statement (`?` placeholders) on the server's database, whichever engine it runs on, as another
+ * process would: SQLite through the file (WAL: sees every committed write), PostgreSQL through its schema.
+ */
+export async function sql<T = Record<string, unknown>>(server: { dataDir: string; env: Record<string, string> }, text: string, params: unknown[] = []): Promise<T[]> {
+  const url = server.env.IMM_DATABASE_URL;
+  if (url?.startsWith('postgres')) return postgresQuery<T>(url, text, params);
+  const db = new SQLite(path.join(server.dataDir, 'imm-weboffice.db'), { fileMustExist: true });
   try {
-    return fn(db);
+    db.pragma('busy_timeout = 10000');
+    const statement = db.prepare(text);
+    return statement.reader ? (statement.all(...params) as T[]) : (statement.run(...params), []);
   } finally {
     db.close();
   }
+}
+
+/**
+ * Everything the database holds, as bytes to search: the SQLite files (db, WAL, shared memory) as they lie on
+ * disk, or on PostgreSQL every row of every table of the server's schema.
+ */
+export async function databaseBytes(server: { dataDir: string; env: Record<string, string> }): Promise<Buffer> {
+  const url = server.env.IMM_DATABASE_URL;
+  if (url?.startsWith('postgres')) {
+    const tables = await postgresQuery<{ table_name: string }>(url, "select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'");
+    const dumps = await Promise.all(tables.map(async ({ table_name }) => JSON.stringify(await postgresQuery(url, `select * from "${table_name}"`))));
+    return Buffer.from(dumps.join('\n'), 'utf8');
+  }
+  const file = path.join(server.dataDir, 'imm-weboffice.db');
+  return Buffer.concat([file, `${file}-wal`, `${file}-shm`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+}
+
+/** The first row's `n` column (write queries as `select count(*) as n …`). */
+export async function count(server: { dataDir: string; env: Record<string, string> }, text: string, params: unknown[] = []): Promise<number> {
+  const rows = await sql<{ n: number | string }>(server, text, params);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** `imm-weboffice bucket create NAME --account ID`. */

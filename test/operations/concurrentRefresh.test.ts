@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { popClient, type ApiResult, type PopClient } from '../helpers/popClient.js';
-import { createBucket, queryDatabase, sleep, writeObject } from '../helpers/serverData.js';
+import { createBucket, sql, count, sleep, writeObject } from '../helpers/serverData.js';
 import { hashToken } from '../../src/tokens/tokenValues.js';
 
 const PROJECT = 'concurrent';
@@ -57,26 +57,19 @@ test(`${REQUESTS} concurrent refreshes of one pair across two processes yield ex
     assert.ok(results.filter((_, i) => i % 2 === 0).every((r) => r.ok) && results.filter((_, i) => i % 2 === 1).every((r) => r.ok));
 
     // The shared file agrees: one spent row pointing at exactly one successor, two rows in the session, one billed refresh.
-    queryDatabase(first.dataDir, (db) => {
-      const spent = db.prepare('select * from weboffice_tokens where refresh_hash = ?').get(hashToken(pair.RefreshToken)) as
-        | { id: string; session_id: string; spent_at_ms: number | null; successor_id: string | null }
-        | undefined;
-      assert.ok(spent, 'the presented pair is stored');
-      assert.notEqual(spent.spent_at_ms, null, 'the presented pair is spent');
-      const successorRows = db.prepare('select * from weboffice_tokens where id = ?').all(spent.successor_id) as { refresh_hash: string; access_hash: string; spent_at_ms: number | null }[];
-      assert.equal(successorRows.length, 1);
-      assert.equal(successorRows[0].refresh_hash, hashToken(successor.RefreshToken));
-      assert.equal(successorRows[0].access_hash, hashToken(successor.AccessToken));
-      assert.equal(successorRows[0].spent_at_ms, null);
-      const inSession = db.prepare('select count(*) as n from weboffice_tokens where session_id = ?').get(spent.session_id) as { n: number };
-      assert.equal(inSession.n, 2, 'the session has exactly the presented pair and one successor');
-      const pointing = db.prepare('select count(*) as n from weboffice_tokens where successor_id is not null and session_id = ?').get(spent.session_id) as { n: number };
-      assert.equal(pointing.n, 1);
-      const billed = db.prepare("select count(*) as n from usage_records where session_id = ? and operation = 'RefreshWebofficeToken'").get(spent.session_id) as { n: number };
-      assert.equal(billed.n, 1, 'the refresh is billed once');
-      const session = db.prepare('select revoked_at_ms from weboffice_sessions where id = ?').get(spent.session_id) as { revoked_at_ms: number | null };
-      assert.equal(session.revoked_at_ms, null);
-    });
+    const spent = (await sql<{ id: string; session_id: string; spent_at_ms: number | null; successor_id: string | null }>(first, 'select * from weboffice_tokens where refresh_hash = ?', [hashToken(pair.RefreshToken)]))[0];
+    assert.ok(spent, 'the presented pair is stored');
+    assert.notEqual(spent.spent_at_ms, null, 'the presented pair is spent');
+    const successorRows = await sql<{ refresh_hash: string; access_hash: string; spent_at_ms: number | null }>(first, 'select * from weboffice_tokens where id = ?', [spent.successor_id]);
+    assert.equal(successorRows.length, 1);
+    assert.equal(successorRows[0].refresh_hash, hashToken(successor.RefreshToken));
+    assert.equal(successorRows[0].access_hash, hashToken(successor.AccessToken));
+    assert.equal(successorRows[0].spent_at_ms, null);
+    assert.equal(await count(first, 'select count(*) as n from weboffice_tokens where session_id = ?', [spent.session_id]), 2, 'the session has exactly the presented pair and one successor');
+    assert.equal(await count(first, 'select count(*) as n from weboffice_tokens where successor_id is not null and session_id = ?', [spent.session_id]), 1);
+    assert.equal(await count(first, "select count(*) as n from usage_records where session_id = ? and operation = 'RefreshWebofficeToken'", [spent.session_id]), 1, 'the refresh is billed once');
+    const session = (await sql<{ revoked_at_ms: number | null }>(first, 'select revoked_at_ms from weboffice_sessions where id = ?', [spent.session_id]))[0];
+    assert.equal(session.revoked_at_ms, null);
 
     // The successor refreshes normally on either server.
     const next = await clients[(round + 1) % 2].attempt<Pair>('RefreshWebofficeToken', { ProjectName: PROJECT, AccessToken: successor.AccessToken, RefreshToken: successor.RefreshToken });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAccount, runCli, startServer, type TestServer } from '../helpers/server.js';
 import { expectFailure, expectOk, popClient, webofficeSession, type PopClient } from '../helpers/popClient.js';
-import { callsOf, createBucket, isoToNanos, NANOS_PER_SECOND, queryDatabase, sleep, usage, writeObject } from '../helpers/serverData.js';
+import { callsOf, createBucket, isoToNanos, NANOS_PER_SECOND, count, sql, sleep, usage, writeObject } from '../helpers/serverData.js';
 
 const BUCKET = 'refresh-bucket';
 /** Milliseconds of the retry window and of the previous token's grace on the timed server. */
@@ -227,11 +227,11 @@ describe('usage', () => {
   let other: { AccountId: string; AccessKeyId: string; AccessKeySecret: string };
 
   test('failed Generate calls are not billed', async () => {
-    const count = () => queryDatabase(plain.dataDir, (db) => (db.prepare("select count(*) as n from usage_records where project_name = 'billing'").get() as { n: number }).n);
-    const before = count();
+    const billed = () => count(plain, "select count(*) as n from usage_records where project_name = 'billing'");
+    const before = await billed();
     expectFailure(await client.attempt('GenerateWebofficeToken', { ProjectName: 'billing', SourceURI: `oss://${BUCKET}/absent.docx` }), 'ResourceNotFound', 404);
     expectFailure(await client.attempt('GenerateWebofficeToken', { ProjectName: 'billing', SourceURI: docx, UserData: 'x'.repeat(3000) }), 'InvalidArgument', 400);
-    assert.equal(count(), before);
+    assert.equal(await billed(), before);
   });
 
   test('every successful Generate and Refresh writes a record with readonly, cache preview, user id and session', async () => {
@@ -243,9 +243,8 @@ describe('usage', () => {
     expectOk(await refresh(client, 'usage-records', editor));
     expectOk(await refresh(client, 'usage-records', readerNext));
 
-    const rows = queryDatabase(plain.dataDir, (db) =>
-      db.prepare("select * from usage_records where project_name = 'usage-records' order by rowid").all(),
-    ) as { account_id: string; project_id: string; operation: string; at: string; at_ms: number; readonly: number; cache_preview: number; user_id: string; session_id: string }[];
+    // Ordered by the nanosecond time of each call (the calls above run one after the other).
+    const rows = (await sql(plain, "select * from usage_records where project_name = 'usage-records' order by at")) as { account_id: string; project_id: string; operation: string; at: string; at_ms: number; readonly: number; cache_preview: number; user_id: string; session_id: string }[];
     assert.equal(rows.length, 5);
     const pick = (r: (typeof rows)[number]) => [r.operation, r.readonly, r.cache_preview, r.user_id];
     assert.deepEqual(rows.map(pick), [
@@ -265,7 +264,7 @@ describe('usage', () => {
     assert.equal(sessions[0], sessions[4]);
     assert.equal(sessions[2], sessions[3]);
     assert.notEqual(sessions[0], sessions[2]);
-    const sessionIds = queryDatabase(plain.dataDir, (db) => db.prepare('select id from weboffice_sessions').all()) as { id: string }[];
+    const sessionIds = await sql<{ id: string }>(plain, 'select id from weboffice_sessions');
     assert.ok(sessionIds.some((s) => s.id === sessions[0]), 'the record names the real session');
   });
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite on SQLite, then the server suites again on PostgreSQL when a server answers at
+// IMM_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). Without one, the PostgreSQL pass
+// is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+
+const url = process.env.IMM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const runner = ['--test', '--test-concurrency=2'];
+
+function run(label, args, env = {}) {
+  console.log(`\n# ${label}`);
+  const result = spawnSync(process.execPath, [...runner, ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+async function postgresReachable() {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const sqliteOk = run('SQLite (the embedded default): every test', ['dist/test/']);
+
+let postgresOk = true;
+if (await postgresReachable()) {
+  // Store tests already run on both engines in the first pass; these start real servers on PostgreSQL.
+  postgresOk = run(`PostgreSQL at ${url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}: every server suite`, [
+    'dist/test/api/',
+    'dist/test/access/',
+    'dist/test/operations/',
+    'dist/test/reliability/',
+    'dist/test/cli.test.js',
+    'dist/test/sweeper.test.js',
+  ], { IMM_TEST_ENGINE: 'postgres', IMM_REQUIRE_POSTGRES: '1' });
+} else if (process.env.IMM_REQUIRE_POSTGRES === '1') {
+  console.error(`# PostgreSQL required (IMM_REQUIRE_POSTGRES=1) but no server answers at ${url}`);
+  postgresOk = false;
+} else {
+  console.log(`# PostgreSQL tests skipped: no server answers at ${url} (set IMM_TEST_DATABASE_URL, or start PostgreSQL)`);
+}
+
+process.exit(sqliteOk && postgresOk ? 0 : 1);
