@@ -12,7 +12,8 @@ export const MASTER_KEY_FILE = 'master.key';
 export function loadMasterKey(dataDir: string, configured?: string): Buffer {
   if (configured) return parseMasterKey(configured);
   const file = path.join(dataDir, MASTER_KEY_FILE);
-  fs.mkdirSync(dataDir, { recursive: true });
+  // The data directory holds keys and the database: private to the service's user.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) writeFileOnce(file, randomBytes(32).toString('hex') + '\n');
   return parseMasterKey(fs.readFileSync(file, 'utf8').trim());
 }

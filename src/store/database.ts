@@ -57,7 +57,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const file = url ? url.replace(/^(sqlite|file):(\/\/)?/, '') : path.join(options.dataDir, SQLITE_FILE_NAME);
   // The database holds sealed secrets and token hashes: keep its folder private.
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  const isNew = !fs.existsSync(file);
   const sqlite = new SQLite(file);
+  // Sealed secrets and token hashes: readable by the service's user only (the WAL files inherit the mode).
+  if (isNew) fs.chmodSync(file, 0o600);
   // WAL lets readers run beside the one writer; the busy timeout makes a second process (another server, or
   // the CLI) wait for the write lock instead of failing at once.
   sqlite.pragma('journal_mode = WAL');
