@@ -165,6 +165,10 @@ export function buildApp(services: Services) {
     if (!known) request.log.error({ err: error, requestId: request.id, action: request.action }, 'unexpected failure');
     const { status, body } = errorEnvelope(known ?? error, request.id, hostOf(request));
     if (known?.headers) reply.headers(known.headers);
+    // Fastify closes the connection after a body error while the client may still be sending: the client then
+    // gets a TCP reset and may lose this very reply. Kept alive, Node reads and discards the rest of the body
+    // (never buffered; for at most IMM_REQUEST_TIMEOUT) and the client reads its 413.
+    if (known?.code === 'RequestEntityTooLarge') reply.removeHeader('connection');
     request.errorCode = known?.code ?? 'InternalError';
     return reply.status(status).type('application/json; charset=utf-8').send(body);
   }
@@ -266,7 +270,7 @@ function storageUnavailable(error: Error & { code?: string }): ApiError | undefi
 
 function hostOf(request: FastifyRequest): string {
   const host = request.headers.host;
-  return typeof host === 'string' && host.length <= 255 ? host : 'imm-weboffice';
+  return typeof host === 'string' && host !== '' && host.length <= 255 ? host : 'imm-weboffice';
 }
 
 /**
@@ -284,12 +288,19 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   writeRawError(socket, apiError, tooLarge ? 431 : apiError.status, tooLarge ? 'Request Header Fields Too Large' : timedOut ? 'Request Timeout' : 'Bad Request');
 }
 
+/** Sockets answered by writeRawError: Node reports every further byte of a broken request again. */
+const answered = new WeakSet<Duplex>();
+/** How long an answered connection is still read (and its bytes discarded) before it is closed. */
+const LINGER_MS = 5_000;
+
 /** Our envelope written straight on a socket that Node took away from Fastify, then the connection closed. */
 function writeRawError(socket: Duplex, apiError: ApiError, status: number, reason: string): void {
+  if (answered.has(socket)) return;
   if (!socket.writable) {
     socket.destroy();
     return;
   }
+  answered.add(socket);
   const requestId = newRequestId();
   const { body } = errorEnvelope(apiError, requestId, 'imm-weboffice');
   const payload = JSON.stringify(body);
@@ -297,4 +308,9 @@ function writeRawError(socket: Duplex, apiError: ApiError, status: number, reaso
     `HTTP/1.1 ${status} ${reason}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nx-acs-request-id: ${requestId}\r\nConnection: close\r\n\r\n${payload}`,
   );
+  // Lingering close: the client may still be sending (a 100 KB URL, a body). Closed with its bytes unread, the
+  // connection would be reset by the kernel and the client could lose this very reply. So the rest is read and
+  // discarded until the client closes its side (then the socket closes by itself) or LINGER_MS have passed.
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
