@@ -31,12 +31,12 @@ const sqliteOk = run('SQLite (the embedded default): every test', ['dist/test/']
 
 let postgresOk = true;
 if (await postgresReachable()) {
-  // Store tests already run on both engines in the first pass; these start real servers on PostgreSQL.
+  // Store and reliability tests already run on both engines in the first pass (they choose their engine
+  // themselves); these start real servers, which IMM_TEST_ENGINE now puts on PostgreSQL.
   postgresOk = run(`PostgreSQL at ${url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}: every server suite`, [
     'dist/test/api/',
     'dist/test/access/',
     'dist/test/operations/',
-    'dist/test/reliability/',
     'dist/test/cli.test.js',
     'dist/test/sweeper.test.js',
   ], { IMM_TEST_ENGINE: 'postgres', IMM_REQUIRE_POSTGRES: '1' });

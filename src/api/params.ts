@@ -14,6 +14,10 @@ export function decodeParameters(text: string, where: string): Record<string, st
   checkPercentEncoding(text, where);
   const out: Record<string, string> = Object.create(null);
   for (const [key, value] of new URLSearchParams(text)) {
+    // No parameter of any API carries a NUL, and PostgreSQL cannot store one in text: refuse it here, once.
+    if (key.includes('\u0000') || value.includes('\u0000')) {
+      throw new ApiError('MalformedRequest', `the ${where} holds a NUL character (%00) in the parameter ${key.replace(/\u0000/g, '%00').slice(0, 64)}`);
+    }
     if (key in out) throw new ApiError('MalformedRequest', `the parameter ${key} is given more than once in the ${where}`);
     out[key] = value;
   }

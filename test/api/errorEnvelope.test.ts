@@ -115,6 +115,15 @@ describe('framework errors in our envelope', () => {
     assertEnvelope(await send(server, { method: 'POST', path: '/', headers: FORM, body }), 400, 'MalformedRequest');
   });
 
+  test('a NUL in a correctly signed parameter is 400 MalformedRequest on every engine (PostgreSQL cannot store one)', async () => {
+    // Found by the fuzz suite on PostgreSQL: ListProjects with Prefix=%00 reached the database and failed there.
+    for (const extra of [{ Prefix: '\u0000' }, { Prefix: 'a\u0000b' }]) {
+      const params = signedRpcParams(server.root, extra, { action: 'ListProjects' });
+      const reply = assertEnvelope(await send(server, { method: 'POST', path: '/', headers: FORM, body: encodeParams(params) }), 400, 'MalformedRequest');
+      assert.match(reply.Message, /NUL/);
+    }
+  });
+
   test('a parameter given twice (in the query, the body, or both with different values) is 400 MalformedRequest naming it', async () => {
     const twiceInQuery = assertEnvelope(await send(server, { method: 'GET', path: '/?Action=ListProjects&Version=2020-09-30&Action=ListProjects', headers: { host: HOST } }), 400, 'MalformedRequest', HOST);
     assert.match(twiceInQuery.Message, /\bAction\b/);
