@@ -95,9 +95,17 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   // so databases in different schemas of one server stay apart.
   const schema = await currentPostgresSchema(db);
   const migrator = new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return;
+    // Kysely's migrator looks for its own tables across every schema of the database: another schema dropped
+    // at that moment (another application's, or a test's) fails the lookup with 3F000 before anything is
+    // applied. Look again.
+    if (schema && attempt < 5 && (error as { code?: string } | undefined)?.code === '3F000') {
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      continue;
+    }
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }

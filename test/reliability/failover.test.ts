@@ -67,7 +67,19 @@ describe('failover between two nodes on PostgreSQL', { skip: postgres.skip, time
     const unavailable = clients.flatMap((c) => c.unavailable);
     const retries = clients.reduce((n, c) => n + c.retries, 0);
     const answeredAgain = (cluster.nodes[survivor].stderr().match(/"event":"token\.retried"/g) ?? []).length;
-    if (signal === 'SIGKILL') assert.ok(answeredAgain > 0, 'refreshes committed on the killed node were answered by the survivor from the retry window');
+    if (signal === 'SIGKILL') {
+      // A refresh that committed on the killed node but whose answer was lost must be answered again by the
+      // survivor from the retry window. Whether the kill caught one depends on timing on a loaded machine, so
+      // the database decides whether this run holds such a call; the chain check below proves, either way,
+      // that every client ended up with exactly the successor that was stored.
+      const spent = new Set((await cluster.tokens()).tokens.filter((t) => t.spent_at_ms !== null).map((t) => t.refresh_hash));
+      const committedButLost = clients.flatMap((c) => c.inFlightAtFailure).filter((pair) => spent.has(hashToken(pair.RefreshToken)));
+      if (committedButLost.length > 0) {
+        assert.ok(answeredAgain > 0, `${committedButLost.length} refreshes committed on the killed node were answered by the survivor from the retry window`);
+      } else {
+        console.log('# failover SIGKILL: this run the kill caught no refresh that had committed without an answer');
+      }
+    }
     console.log(`failover ${signal}: ${clients.reduce((n, c) => n + c.refreshes, 0)} refreshes, ${retries} calls retried on the survivor (${answeredAgain} had committed on the stopped node), ${unavailable.length} answered 503${unavailable.length ? `: ${[...new Set(unavailable)].join(' | ')}` : ''}`);
     for (const [i, c] of clients.entries()) histories[i].push(...c.history.slice(1));
 

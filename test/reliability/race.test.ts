@@ -31,7 +31,7 @@ const ROUNDS = 3;
 const postgres = await postgresForSuite('race');
 
 // Both engines at once (four processes, 128 concurrent refreshes in all).
-describe('race', { concurrency: true, timeout: 120_000 }, () => {
+describe('race', { concurrency: true, timeout: 120_000, skip: postgres.skipAll }, () => {
   for (const engine of ['postgres', 'sqlite'] as EngineName[]) {
     describe(`race on ${engine === 'postgres' ? 'PostgreSQL (two processes, one schema)' : 'SQLite (two processes, one file)'}`, { skip: engine === 'postgres' && postgres.skip, concurrency: false }, () => {
       let cluster: Cluster;

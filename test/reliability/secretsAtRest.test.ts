@@ -98,7 +98,7 @@ async function assertAuthenticates(server: TestServer, flow: Flow): Promise<void
 }
 
 async function cli(env: Record<string, string>, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+  return execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
 }
 
 async function cliFails(env: Record<string, string>, args: string[]): Promise<string> {
@@ -133,7 +133,7 @@ function assertSealedUnder(sealed: Sealed, flow: Flow, key: Buffer, notKey: Buff
 const STARTS_WITH_WRONG_KEY = /cannot be opened: wrong master key/;
 
 // Both engines at once: most of the time goes to starting processes.
-describe('secrets at rest', { concurrency: true, timeout: 120_000 }, () => {
+describe('secrets at rest', { concurrency: true, timeout: 120_000, skip: postgres.skipAll }, () => {
   describe('secrets at rest on SQLite (key file in the data dir)', { concurrency: false }, () => {
     let server: TestServer;
     let flow: Flow;
