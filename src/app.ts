@@ -17,7 +17,7 @@ import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
 import { hashToken } from './tokens/tokenValues.js';
-import type { WebofficeOptions } from './tokens/webofficeOptions.js';
+import type { RememberedOptions } from './tokens/webofficeOptions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -136,10 +136,12 @@ export function buildApp(services: Services) {
     const found = await services.sessions.findByAccessHash(hashToken(token));
     const now = Date.now();
     if (!found || found.session.revokedAtMs !== null || now >= found.token.accessValidUntilMs) throw new ApiError('InvalidToken', [], { message: 'The access token is not valid (unknown, expired, replaced or revoked).' });
-    const options = JSON.parse(found.session.options) as WebofficeOptions;
+    const options = JSON.parse(found.session.options) as RememberedOptions;
     return {
       RequestId: request.id,
       FileId: found.session.fileId,
+      // The version Generate opened: a later upload does not change what this session edits.
+      ...(options.document && { Version: options.document.version, Size: options.document.size, ETag: options.document.etag }),
       Filename: options.filename,
       SourceURI: options.sourceUri,
       Permission: options.permission,

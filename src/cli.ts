@@ -13,6 +13,7 @@ import { migrateToLatest, openDatabase } from './store/database.js';
 import { startServer, stopOnSignals } from './server.js';
 import { parseSourceUri } from './tokens/webofficeOptions.js';
 import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
+import { currentVersion, putDocument } from './documents/documentVersions.js';
 import { ApiError } from './api/errors.js';
 import { rotateMasterKey } from './rotateMasterKey.js';
 
@@ -169,11 +170,24 @@ withSettings(object.command('put').description('upload a file as oss://BUCKET/KE
       if (!(await services.buckets.find(source.bucket))) throw new Error(`bucket ${source.bucket} does not exist; create it with 'imm-weboffice bucket create'`);
       const size = fs.statSync(file).size;
       if (size > MAX_DOCUMENT_BYTES) throw new Error(`${file} is ${size} bytes; WebOffice opens at most 200 MB`);
-      const info = await services.objects.putObject(source.bucket, source.key, fs.readFileSync(file));
-      print({ SourceURI: uri, Size: info.size, ETag: info.etag });
+      const version = await putDocument(services, source.bucket, source.key, fs.readFileSync(file));
+      print({ SourceURI: uri, Version: version.version, Size: version.size, ETag: version.etag });
     });
   },
 );
+withSettings(object.command('versions').description('every version of oss://BUCKET/KEY, oldest first').argument('<uri>', 'oss://bucket/key'), STORAGE_SETTINGS)
+  .option('--json', 'print JSON')
+  .action(async (uri: string, options) => {
+    await withServices(options, async (services) => {
+      const source = parseSourceUri(uri);
+      if (!(await services.buckets.find(source.bucket))) throw new Error(`bucket ${source.bucket} does not exist`);
+      // A file replaced outside `object put` becomes a version when first looked at: this is a look.
+      const stat = await services.objects.headObject(source.bucket, source.key);
+      if (stat) await currentVersion(services, source.bucket, source.key, stat);
+      const rows = (await services.objectVersions.list(source.bucket, source.key)).map((v) => ({ Version: v.version, Size: v.size, ETag: v.etag, CreateTime: v.createdAt }));
+      options.json ? print(rows) : printTable(rows, ['Version', 'Size', 'ETag', 'CreateTime']);
+    });
+  });
 
 withSettings(program.command('usage').description('billable calls, totals by project and operation'), STORAGE_SETTINGS)
   .option('--account <id>', 'only this account')

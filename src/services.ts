@@ -15,6 +15,7 @@ import { stsStore } from './store/sts.js';
 import { auditStore } from './store/audit.js';
 import { ramStore } from './store/ram.js';
 import { rateLimitStore } from './store/rateLimits.js';
+import { objectVersionStore } from './store/objectVersions.js';
 import { loadMasterKey } from './crypto/masterKey.js';
 import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
 import type { ObjectStore } from './documents/objectStore.js';
@@ -34,6 +35,7 @@ export interface Services {
   ram: ReturnType<typeof ramStore>;
   rateLimits: ReturnType<typeof rateLimitStore>;
   objects: ObjectStore;
+  objectVersions: ReturnType<typeof objectVersionStore>;
   tokenSettings: TokenSettings;
   /** Base of WebofficeURL: IMM_PUBLIC_URL, or this server's own address once it listens. */
   publicUrl(): string;
@@ -64,6 +66,7 @@ export async function openServices(config: Config, log: Logger, listeningUrl: ()
     ram: ramStore(db),
     rateLimits: rateLimitStore(db),
     objects: fileSystemObjectStore(config.ossDir),
+    objectVersions: objectVersionStore(db),
     tokenSettings: {
       accessTokenTtlMs: config.accessTokenTtlMs,
       refreshTokenTtlMs: config.refreshTokenTtlMs,

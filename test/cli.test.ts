@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { execFile, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { expectFailure, expectOk, popClient, signedRpcForm } from './helpers/pop
 import { sleep } from './helpers/serverData.js';
 
 const execFileAsync = promisify(execFile);
+const md5 = (text: string) => createHash('md5').update(text).digest('hex').toUpperCase();
 
 /** Runs the CLI expecting failure; returns its exit code and stderr. */
 async function cliFails(env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -180,6 +182,29 @@ describe('with generated root credentials', () => {
     const rows = JSON.parse(usageJson) as Record<string, unknown>[];
     assert.deepEqual(rows, [{ AccountId: account.AccountId, ProjectName: 'cli-project', Operation: 'GenerateWebofficeToken', Calls: 1 }]);
     assert.match(table, /cli-project\s+GenerateWebofficeToken\s+1/);
+  });
+
+  test('object put prints each upload\'s Version and ETag (MD5); object versions lists them all, a file replaced in the folder included', async () => {
+    const uri = 'oss://cli-bucket/history/plan.docx';
+    const local = path.join(makeDataDir('imm-cli-upload-'), 'plan.docx');
+    const upload = async (content: string) => {
+      fs.writeFileSync(local, content);
+      return JSON.parse(await runCli(server.env, ['object', 'put', uri, local]));
+    };
+    assert.deepEqual(await upload('version one'), { SourceURI: uri, Version: 1, Size: 11, ETag: md5('version one') });
+    assert.deepEqual(await upload('version two!'), { SourceURI: uri, Version: 2, Size: 12, ETag: md5('version two!') });
+    fs.writeFileSync(path.join(server.dataDir, 'oss', 'cli-bucket', 'history', 'plan.docx'), 'copied over by hand');
+
+    const listed = JSON.parse(await runCli(server.env, ['object', 'versions', uri, '--json'])) as Record<string, unknown>[];
+    assert.deepEqual(listed.map(({ Version, Size, ETag }) => ({ Version, Size, ETag })), [
+      { Version: 1, Size: 11, ETag: md5('version one') },
+      { Version: 2, Size: 12, ETag: md5('version two!') },
+      { Version: 3, Size: 19, ETag: md5('copied over by hand') },
+    ]);
+    for (const row of listed) assert.match(String(row.CreateTime), /^\d{4}-\d\d-\d\dT/);
+    assert.match(await runCli(server.env, ['object', 'versions', uri]), new RegExp(`3\\s+19\\s+${md5('copied over by hand')}`));
+    const missing = await cliFails(server.env, ['object', 'versions', 'oss://no-such-bucket/a.docx']);
+    assert.match(missing.stderr, /bucket no-such-bucket does not exist/);
   });
 
   test('no secret appears in the server output', async () => {

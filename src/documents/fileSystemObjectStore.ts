@@ -1,7 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import type { ObjectInfo, ObjectStore } from './objectStore.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectStat, ObjectStore } from './objectStore.js';
+
+const GONE = ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR'];
+const isGone = (err: unknown) => GONE.includes((err as NodeJS.ErrnoException).code ?? '');
+
+/** MD5 in OSS's spelling: upper-case hex. */
+export const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
 /** Bucket `B` is the folder `<root>/B/`; object key `a/b.docx` is the file `<root>/B/a/b.docx`. */
 export function fileSystemObjectStore(root: string): ObjectStore {
@@ -12,29 +19,53 @@ export function fileSystemObjectStore(root: string): ObjectStore {
     if (!file.startsWith(bucketDir + path.sep)) throw new Error(`object key escapes its bucket: ${key}`);
     return file;
   };
-  const info = (stat: { size: number; mtimeMs: number; ino: number }): ObjectInfo => ({
+  // Every write is a rename of a new file, so the inode changes with the content; size and mtime catch an
+  // editor that rewrites in place. Shared folders (NFS) report the same three values on every node.
+  const statOf = (stat: { size: number; mtimeMs: number; ino: number }): ObjectStat => ({
     size: stat.size,
-    etag: createHash('sha1').update(`${stat.ino}:${stat.size}:${stat.mtimeMs}`).digest('hex'),
+    fingerprint: createHash('sha1').update(`${stat.ino}:${stat.size}:${stat.mtimeMs}`).digest('hex'),
   });
 
   return {
     async headObject(bucket, key) {
       try {
         const stat = await fs.stat(objectPath(bucket, key));
-        return stat.isFile() ? info(stat) : undefined;
+        return stat.isFile() ? statOf(stat) : undefined;
       } catch (err) {
-        if (['ENOENT', 'ENOTDIR', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+        if (isGone(err)) return undefined;
         throw err;
+      }
+    },
+    async digestObject(bucket, key) {
+      let handle: fs.FileHandle;
+      try {
+        handle = await fs.open(objectPath(bucket, key), 'r');
+      } catch (err) {
+        if (isGone(err)) return undefined;
+        throw err;
+      }
+      try {
+        // Stat and hash through one open handle: a rename that replaces the file meanwhile cannot mix two contents.
+        const stat = await handle.stat();
+        if (!stat.isFile()) return undefined;
+        const md5 = createHash('md5');
+        await pipeline(handle.createReadStream({ autoClose: false, start: 0 }), md5);
+        return { ...statOf(stat), etag: ossEtag(md5.digest()) };
+      } finally {
+        await handle.close();
       }
     },
     async putObject(bucket, key, content) {
       const file = objectPath(bucket, key);
       await fs.mkdir(path.dirname(file), { recursive: true });
       // Write beside, then rename: a reader never sees half a document.
-      const temp = `${file}.${process.pid}.tmp`;
+      // The stat is taken before the rename (which keeps inode and mtime), so it is this content's even when
+      // another writer replaces the file right after.
+      const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       await fs.writeFile(temp, content);
+      const stat = await fs.stat(temp);
       await fs.rename(temp, file);
-      return info(await fs.stat(file));
+      return { ...statOf(stat), etag: ossEtag(createHash('md5').update(content).digest()) };
     },
     async createBucket(bucket) {
       await fs.mkdir(path.join(root, bucket), { recursive: true });

@@ -1,16 +1,25 @@
 /**
- * Where documents live. The embedded default is the file system (`fileSystemObjectStore`); an OSS or S3
- * backend implements the same two calls.
+ * Where documents' contents live. The embedded default is the file system (`fileSystemObjectStore`); an OSS or
+ * S3 backend implements the same calls. Which versions an object has had is not the content store's business:
+ * the database keeps that (`documentVersions.ts`), so that every node agrees on it.
  */
-export interface ObjectInfo {
+export interface ObjectStat {
   size: number;
-  /** Changes when the object is overwritten (a new version). */
+  /** Changes whenever the content is replaced (cheap to read: no need to read the content). */
+  fingerprint: string;
+}
+
+/** An object's content as read at one moment: its stat and the MD5 of exactly those bytes. */
+export interface ObjectContentInfo extends ObjectStat {
+  /** OSS's ETag of a simple upload: the MD5 of the content, 32 upper-case hex digits. */
   etag: string;
 }
 
 export interface ObjectStore {
-  headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
-  putObject(bucket: string, key: string, content: Buffer): Promise<ObjectInfo>;
+  headObject(bucket: string, key: string): Promise<ObjectStat | undefined>;
+  /** Reads the whole object once (streamed, never buffered) for its ETag; undefined when it is gone. */
+  digestObject(bucket: string, key: string): Promise<ObjectContentInfo | undefined>;
+  putObject(bucket: string, key: string, content: Buffer): Promise<ObjectContentInfo>;
   createBucket(bucket: string): Promise<void>;
 }
 

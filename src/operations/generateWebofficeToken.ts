@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Operation } from '../api/dispatcher.js';
-import { parseGenerateParameters } from '../tokens/webofficeOptions.js';
+import { parseGenerateParameters, type RememberedOptions } from '../tokens/webofficeOptions.js';
 import { startSession } from '../tokens/webofficeSessions.js';
 import { nowNanos } from '../tokens/time.js';
 import { recordUsage } from './recordUsage.js';
@@ -16,7 +16,7 @@ export const generateWebofficeToken: Operation = async (ctx) => {
   const document = await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
   // Users are told apart by Id; without one, WebOffice makes one up (and shows the name "Unknown").
   const user = { ...options.user, Id: options.user.Id ?? randomBytes(6).toString('hex') };
-  const remembered = { ...options, user };
+  const remembered: RememberedOptions = { ...options, user, document: { version: document.version, size: document.size, etag: document.etag } };
   const now = nowNanos();
   const { sessionId, pair } = await startSession(services.sessions, services.tokenSettings, {
     accountId: caller.accountId,

@@ -194,7 +194,22 @@ export interface RateLimitWindowsTable {
   count: number;
 }
 
+/** One version of an object of the file-system store; the highest `version` is the current content. */
+export interface ObjectVersionsTable {
+  bucket: string;
+  object_key: string;
+  /** 1, 2, 3, … per object, in the order the contents appeared. */
+  version: number;
+  size: number;
+  /** MD5 of the content, upper-case hex (OSS's ETag). */
+  etag: string;
+  /** The content store's cheap change marker (see `ObjectStat`), to notice a file replaced outside the CLI. */
+  fingerprint: string;
+  created_at: string;
+}
+
 export interface Database {
+  object_versions: ObjectVersionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   ram_users: RamUsersTable;
   ram_groups: RamGroupsTable;

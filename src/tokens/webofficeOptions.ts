@@ -23,6 +23,12 @@ export interface WebofficeOptions {
   permission: WebofficePermission; user: WebofficeUser; watermark?: WebofficeWatermark; credentialConfig?: CredentialConfig;
 }
 
+/** What a session remembers: its options, and which version of the document Generate opened. */
+export interface RememberedOptions extends WebofficeOptions {
+  /** Absent in sessions started before versions were recorded. */
+  document?: { version: number; size: number; etag: string };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // File families (spec §2.1 "Supported extensions").
 

@@ -4,11 +4,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createAccount, startServer, type TestServer } from '../helpers/server.js';
+import { createAccount, putDocument, startServer, type TestServer } from '../helpers/server.js';
 import { expectFailure, expectOk, popClient, webofficeSession, type Params, type PopClient } from '../helpers/popClient.js';
-import { createBucket, isoToNanos, NANOS_PER_SECOND, TIME_WITH_NANOS, writeObject } from '../helpers/serverData.js';
+import { count, createBucket, isoToNanos, NANOS_PER_SECOND, sql, TIME_WITH_NANOS, writeObject } from '../helpers/serverData.js';
 
 const PROJECT = 'gen-project';
 const BUCKET = 'gen-bucket';
@@ -256,5 +257,38 @@ describe('remembered options', () => {
     const anotherId = (await webofficeSession(server, another.AccessToken)).body.User.Id;
     assert.match(anotherId, /^[A-Za-z0-9]{1,15}$/);
     assert.notEqual(anotherId, id);
+  });
+});
+
+describe('document versions', () => {
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex').toUpperCase();
+  const versionOf = async (accessToken: string) => {
+    const { status, body } = await webofficeSession(server, accessToken);
+    assert.equal(status, 200, JSON.stringify(body));
+    return { Version: body.Version, Size: body.Size, ETag: body.ETag };
+  };
+
+  test('a session remembers the version it opened; after an upload the next session opens the next version and the earlier one keeps its own', async () => {
+    const uri = await putDocument(server, server.root.AccountId, BUCKET, 'versions/plan.docx', 'first draft');
+    const first = expectOk(await generate({ SourceURI: uri }));
+    assert.deepEqual(await versionOf(first.AccessToken), { Version: 1, Size: 11, ETag: md5('first draft') });
+
+    await putDocument(server, server.root.AccountId, BUCKET, 'versions/plan.docx', 'second, longer draft');
+    const second = expectOk(await generate({ SourceURI: uri }));
+    assert.deepEqual(await versionOf(second.AccessToken), { Version: 2, Size: 20, ETag: md5('second, longer draft') });
+    const refreshed = await root.call<Record<string, string>>('RefreshWebofficeToken', { ProjectName: PROJECT, AccessToken: first.AccessToken, RefreshToken: first.RefreshToken });
+    assert.deepEqual(await versionOf(refreshed.AccessToken), { Version: 1, Size: 11, ETag: md5('first draft') });
+
+    const rows = await sql<{ version: number; etag: string }>(server, 'select version, etag from object_versions where bucket = ? and object_key = ? order by version', [BUCKET, 'versions/plan.docx']);
+    assert.deepEqual(rows.map((r) => [Number(r.version), r.etag]), [[1, md5('first draft')], [2, md5('second, longer draft')]]);
+  });
+
+  test('a file replaced in the folder, not through the CLI, is the next version at the next Generate; 8 concurrent Generates record it once', async () => {
+    const uri = writeObject(server, BUCKET, 'versions/copied.docx', 'copied in');
+    assert.deepEqual(await versionOf(expectOk(await generate({ SourceURI: uri })).AccessToken), { Version: 1, Size: 9, ETag: md5('copied in') });
+    writeObject(server, BUCKET, 'versions/copied.docx', 'copied in again, edited');
+    const sessions = await Promise.all(Array.from({ length: 8 }, async () => versionOf(expectOk(await generate({ SourceURI: uri })).AccessToken)));
+    for (const seen of sessions) assert.deepEqual(seen, { Version: 2, Size: 23, ETag: md5('copied in again, edited') });
+    assert.equal(await count(server, 'select count(*) as n from object_versions where bucket = ? and object_key = ?', [BUCKET, 'versions/copied.docx']), 2);
   });
 });
