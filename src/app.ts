@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
+import { isUnansweredQuery } from './store/database.js';
 import { hashToken } from './tokens/tokenValues.js';
 import type { RememberedOptions } from './tokens/webofficeOptions.js';
 
@@ -50,7 +51,9 @@ export function buildApp(services: Services) {
     // idle kept-alive connection: never one the balancer has just reused for a new request.
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true,
+    // While stopping, a request that reached this node is served (with `Connection: close`, below): answering it
+    // with the framework's own 503 would break the envelope, and its work can still be done.
+    return503OnClosing: false,
     clientErrorHandler: answerClientError,
     // A URL the router cannot decode (e.g. `/%ZZ`) reaches neither a route nor the error handler.
     frameworkErrors: (error, request, reply) => {
@@ -262,11 +265,12 @@ function requestAborted(error: Error, request: FastifyRequest): ApiError | undef
 /** The database is down, unreachable or locked beyond the busy timeout: a retryable 503, not a bug. */
 function storageUnavailable(error: Error & { code?: string }): ApiError | undefined {
   const code = error.code ?? '';
-  // 57014: the statement timeout fired (PostgreSQL's counterpart of SQLITE_BUSY after the busy timeout).
-  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '57014', '53300', '08006', '08001'];
-  // pg's own errors carry no code: a refused or lost connection, the connect timeout, and a query on a
-  // pooled client whose connection broke mid-transaction ("… is not queryable").
-  const unreachable = /Connection terminated|timeout exceeded when trying to connect|is not queryable/.test(error.message);
+  // 57014: the statement timeout fired (PostgreSQL's counterpart of SQLITE_BUSY after the busy timeout);
+  // 25P03: PostgreSQL ended a transaction left idle too long (its node stalled or was cut off).
+  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '57014', '53300', '08006', '08001', '25P03'];
+  // pg's own errors carry no code: a refused or lost connection, the connect timeout, a query on a pooled
+  // client whose connection broke mid-transaction ("… is not queryable"), and a query never answered.
+  const unreachable = /Connection terminated|timeout exceeded when trying to connect|is not queryable/.test(error.message) || isUnansweredQuery(error);
   return transient.includes(code) || unreachable ? new ApiError('ServiceUnavailable') : undefined;
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -34,12 +34,22 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
-      statement_timeout: options.statementTimeoutMs ?? 5000,
+      statement_timeout: statementTimeoutMs,
       // Fail fast when the database is unreachable: the request becomes a 503 and the pool reconnects later.
-      connectionTimeoutMillis: options.statementTimeoutMs ?? 5000,
+      connectionTimeoutMillis: statementTimeoutMs,
+      // A silent network partition (packets vanish, nothing is closed) would leave a query waiting forever:
+      // the statement timeout runs on the server, which never hears of it. This limit runs here.
+      query_timeout: statementTimeoutMs + PARTITION_MARGIN_MS,
+      // The other side of a partition: a transaction whose node went silent would keep its row locks (a
+      // session's token, say) from every other node until the server noticed the dead connection. PostgreSQL
+      // ends it instead, rolling it back, once it has been idle that long.
+      idle_in_transaction_session_timeout: 2 * statementTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     // An idle connection that the server drops (restart, failover) must not crash the process: the pool
     // replaces it, and requests in the meantime fail fast with 503.
@@ -48,7 +58,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // on idle clients, and an 'error' event without a listener would kill the process. The query in flight
     // still fails (→ 503), and the pool discards the broken client when it is released.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingUnansweredClients(pool) }) });
     return { db, engine: 'postgres', location: redactUrl(url), pool, close: () => db.destroy() };
   }
   if (url && !/^(sqlite|file):/.test(url)) {
@@ -70,6 +80,41 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, engine: 'sqlite', location: path.resolve(file), close: () => db.destroy() };
 }
+
+/** How much longer than the statement timeout a query may go without any answer before it is given up. */
+const PARTITION_MARGIN_MS = 1000;
+const QUERY_READ_TIMEOUT = 'Query read timeout'; // pg's message when `query_timeout` fires
+
+/**
+ * The pool as Kysely sees it, except that a connection whose query went unanswered past `query_timeout` is
+ * closed on release rather than reused: its query may still be queued on the server side of a partition, and
+ * anything sent after it would wait behind it. Once timed out, a connection refuses further queries at once
+ * (the rollback that follows, say), so a request fails after one timeout, not two.
+ */
+function discardingUnansweredClients(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let unanswered: Error | undefined;
+      return {
+        query: (async (text: string, parameters: readonly unknown[]) => {
+          if (unanswered) throw unanswered;
+          try {
+            return await client.query(text, [...parameters]);
+          } catch (err) {
+            if ((err as Error).message === QUERY_READ_TIMEOUT) unanswered = err as Error;
+            throw err;
+          }
+        }) as unknown as PostgresPoolClient['query'], // the cursor form is never used
+        release: (destroy?: boolean) => client.release(destroy || unanswered !== undefined),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
+/** A query given up by `query_timeout`: the database did not answer at all (a partition, most likely). */
+export const isUnansweredQuery = (error: Error) => error.message === QUERY_READ_TIMEOUT;
 
 const SERIALIZATION_FAILURES = new Set(['40001', '40P01']); // serialization failure, deadlock detected
 

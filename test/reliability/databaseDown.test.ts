@@ -5,19 +5,45 @@
  * never answer. During each outage every API call fails FAST (IMM_DB_STATEMENT_TIMEOUT=1, well under the 5 s
  * default) with 503 ServiceUnavailable in our envelope, the process stays up and /health answers; once the
  * proxy forwards again the same process serves calls by itself, and the pair whose refresh failed still
- * refreshes.
+ * refreshes. A silent partition (connections stay open, nothing gets through, not even their closing) is
+ * bounded by the client-side query timeout; cut off in the middle of a refresh, a node's open transaction is
+ * ended by PostgreSQL's idle-transaction timeout, so another node can refresh that session.
  *
  * (SQLite's counterpart, a file locked beyond the 10 s busy timeout, is left out: too slow for this suite.)
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createPostgresSchema, TEST_POSTGRES_URL } from '../helpers/engines.js';
-import { putDocument, startServer, type RootCredentials, type TestServer } from '../helpers/server.js';
+import { makeDataDir, putDocument, startServer, type RootCredentials, type TestServer } from '../helpers/server.js';
 import { describeResult, isEnvelope, pairOf, postgresForSuite, rpc, sleep, stopWithin, type CallResult, type Pair } from '../helpers/reliability.js';
 
-type ProxyMode = 'forward' | 'drop-on-query' | 'drop-in-transaction' | 'reset' | 'refuse' | 'no-answer';
+type ProxyMode = 'forward' | 'drop-on-query' | 'drop-in-transaction' | 'reset' | 'refuse' | 'no-answer' | 'partition' | 'partition-in-transaction';
+
+/**
+ * Splits what a client sends into PostgreSQL frontend messages (the startup message has no type byte; every
+ * later one is a type byte and a length that counts itself), so the proxy can act at message boundaries.
+ */
+class FrontendMessages {
+  private pending = Buffer.alloc(0);
+  private started = false;
+
+  *push(chunk: Buffer): Generator<{ type: string; bytes: Buffer }> {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    for (;;) {
+      const header = this.started ? 5 : 4;
+      if (this.pending.length < header) return;
+      const size = this.started ? 1 + this.pending.readUInt32BE(1) : this.pending.readUInt32BE(0);
+      if (this.pending.length < size) return;
+      const bytes = this.pending.subarray(0, size);
+      this.pending = this.pending.subarray(size);
+      yield { type: this.started ? String.fromCharCode(bytes[0]) : 'startup', bytes };
+      this.started = true;
+    }
+  }
+}
 
 /** A TCP proxy to PostgreSQL whose behaviour can be switched at any moment. */
 class DatabaseProxy {
@@ -25,6 +51,8 @@ class DatabaseProxy {
   port = 0;
   private server = net.createServer((socket) => this.accept(socket));
   private readonly sockets = new Set<net.Socket>();
+  /** Connections cut off without a word: both sides stay open, nothing gets through any more. */
+  private readonly severed = new Set<net.Socket>();
   private readonly target = new URL(TEST_POSTGRES_URL);
 
   async start(): Promise<void> {
@@ -44,6 +72,8 @@ class DatabaseProxy {
     this.mode = mode;
     // Every outage also ends the connections in place: the pool must notice and not hand out dead ones.
     if (mode === 'reset' || mode === 'refuse' || mode === 'no-answer') for (const s of this.sockets) s.destroy();
+    // A partition closes nothing: the connections in place just stop carrying anything, for good.
+    if (mode === 'partition') for (const s of this.sockets) this.severed.add(s);
     if (mode === 'refuse' && wasListening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (mode !== 'refuse' && !wasListening) {
       this.server = net.createServer((socket) => this.accept(socket));
@@ -65,7 +95,8 @@ class DatabaseProxy {
   private accept(client: net.Socket) {
     this.track(client);
     if (this.mode === 'reset') return void client.destroy();
-    if (this.mode === 'no-answer') return void client.resume(); // swallows the startup message, says nothing
+    // Swallows the startup message, says nothing.
+    if (this.mode === 'no-answer' || this.mode === 'partition') return void client.resume();
     const upstream = net.connect(Number(this.target.port || 5432), this.target.hostname);
     this.track(upstream);
     const end = () => {
@@ -73,15 +104,30 @@ class DatabaseProxy {
       upstream.destroy();
     };
     let inTransaction = false;
-    client.on('data', (chunk) => {
+    let statementsInTransaction = 0;
+    const messages = new FrontendMessages();
+    client.on('data', (chunk: Buffer) => {
+      if (this.severed.has(client)) return;
       if (this.mode === 'drop-on-query') return end(); // the database "dies" as the query arrives
       // …or right after a transaction began: the next statement finds the connection gone.
       if (this.mode === 'drop-in-transaction' && inTransaction) return end();
-      if (chunk[0] === 0x51 && /^begin\b/i.test(chunk.subarray(5).toString('latin1'))) inTransaction = true; // Query 'begin'
-      upstream.write(chunk);
+      for (const { type, bytes } of messages.push(chunk)) {
+        // …or, silently, after the first statement of a transaction ran (and took its row locks).
+        if (this.mode === 'partition-in-transaction' && statementsInTransaction >= 1) this.severed.add(client);
+        if (this.severed.has(client)) return;
+        const text = type === 'Q' ? bytes.subarray(5).toString('latin1') : '';
+        if (/^begin\b/i.test(text)) inTransaction = true;
+        else if (/^(commit|rollback)\b/i.test(text)) (inTransaction = false), (statementsInTransaction = 0);
+        else if (inTransaction && (type === 'S' || type === 'Q')) statementsInTransaction++; // Sync ends an extended-protocol statement
+        upstream.write(bytes);
+      }
     });
-    upstream.on('data', (chunk) => client.write(chunk));
-    client.on('close', end);
+    upstream.on('data', (chunk) => {
+      if (!this.severed.has(client)) client.write(chunk);
+    });
+    // A severed connection's closing is lost in the partition too (the FIN never arrives): PostgreSQL keeps
+    // its end, and any transaction on it, open.
+    client.on('close', () => this.severed.has(client) || end());
     upstream.on('close', end);
   }
 }
@@ -148,6 +194,8 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
     { mode: 'refuse', what: 'connection refused', fastMs: 1000 },
     // Bounded by the connect timeout (= IMM_DB_STATEMENT_TIMEOUT, 1 s here).
     { mode: 'no-answer', what: 'connections accepted but never answered', fastMs: 2000 },
+    // Bounded by the client-side query timeout (IMM_DB_STATEMENT_TIMEOUT + 1 s): the server never hears the query.
+    { mode: 'partition', what: 'a silent network partition (connections stay open, nothing gets through)', fastMs: 2500 },
   ];
 
   for (const outage of outages) {
@@ -189,6 +237,44 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
       console.log(`databaseDown ${outage.mode}: slowest failure ${Math.max(...results.map((r) => r.ms))} ms (limit ${limitMs} ms), recovered in ${Date.now() - back} ms (${attempts} calls failed after the database was back)`);
     });
   }
+
+  test('a node cut off mid-refresh holds its row lock only until PostgreSQL ends the idle transaction: another node then refreshes the pair, and the cut-off call, retried, gets that same successor', async () => {
+    // The other node reaches PostgreSQL directly and shares the documents; same keys and master key.
+    const other = await startServer({ ...server.env, IMM_DATABASE_URL: schema.url, IMM_DATA_DIR: makeDataDir('imm-dbdown-other-'), IMM_OSS_DIR: path.join(server.dataDir, 'oss'), IMM_PORT: '0' });
+    try {
+      await proxy.set('partition-in-transaction');
+      const params = { ProjectName: project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken };
+      // Its UPDATE of the token row ran; then nothing more gets through, and the client gives up on its own.
+      const cutOff = await rpc(server, root, 'RefreshWebofficeToken', params, 8000);
+      assert.ok(cutOff.kind === 'http' && cutOff.status === 503 && cutOff.body.Code === 'ServiceUnavailable', describeResult(cutOff));
+      assert.ok(cutOff.ms < 3500 + 2000, `the cut-off call failed within the query timeout: ${cutOff.ms} ms`);
+
+      // Meanwhile the other node waits on the row lock (503 after its statement timeout) until PostgreSQL ends the
+      // idle transaction (2 × IMM_DB_STATEMENT_TIMEOUT), rolling the cut-off refresh back.
+      const started = Date.now();
+      let successor: CallResult | undefined;
+      while (Date.now() - started < 15_000) {
+        successor = await rpc(other, root, 'RefreshWebofficeToken', params, 8000);
+        if (successor.kind === 'http' && successor.status === 200) break;
+        assert.ok(successor.kind === 'http' && successor.status === 503 && successor.body.Code === 'ServiceUnavailable', `while the lock is held: ${describeResult(successor)}`);
+        await sleep(200);
+      }
+      assert.ok(successor?.kind === 'http' && successor.status === 200, `the other node refreshed the pair: ${successor && describeResult(successor)}`);
+      console.log(`databaseDown partition-in-transaction: the other node refreshed after ${Date.now() - started} ms`);
+
+      await proxy.set('forward');
+      let retried: CallResult | undefined;
+      for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
+        retried = await rpc(server, root, 'RefreshWebofficeToken', params);
+        if (!(retried.kind === 'http' && retried.status === 503)) break;
+      }
+      assert.ok(retried?.kind === 'http' && retried.status === 200, `the retried call: ${retried && describeResult(retried)}`);
+      assert.deepEqual(pairOf(retried.body), pairOf(successor.body), 'the retry window gives the one successor');
+      pair = pairOf(successor.body);
+    } finally {
+      await stopWithin(other);
+    }
+  });
 
   test('the outages were logged as database unavailable, never as unexpected failures', () => {
     assert.match(server.stderr(), /database unavailable/);
