@@ -3,28 +3,15 @@
 // IMM_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). Without one, the PostgreSQL pass
 // is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
 import { spawnSync } from 'node:child_process';
-import pg from 'pg';
+// Built by `pretest` (tsc): the same reachability check and URL the suites use.
+import { postgresReachable, TEST_POSTGRES_URL as url } from '../dist/test/helpers/postgres.js';
 
-const url = process.env.IMM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const runner = ['--test', '--test-concurrency=2'];
 
 function run(label, args, env = {}) {
   console.log(`\n# ${label}`);
   const result = spawnSync(process.execPath, [...runner, ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
   return result.status === 0;
-}
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 const sqliteOk = run('SQLite (the embedded default): every test', ['dist/test/']);

@@ -3,7 +3,6 @@
  *   body (raw bytes kept) → parameters (query ∪ form) → Action/Version → signature → rate limits → operation → envelope.
  * Every reply is JSON; every error, including the framework's own, goes through `errorEnvelope`.
  */
-import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError } from './api/errors.js';
@@ -11,12 +10,14 @@ import { errorEnvelope, newRequestId } from './api/envelope.js';
 import { readParameters } from './api/params.js';
 import { IMM_VERSION, resolveOperation } from './api/dispatcher.js';
 import { enforceRateLimits } from './api/rateLimit.js';
+import { httpsOptions, trustHops, withServerLimits } from './api/serverOptions.js';
+import { frameworkError, requestAborted, storageUnavailable } from './api/errorMapping.js';
+import { answerClientError, writeRawError } from './api/rawErrors.js';
 import { createMetrics } from './metrics.js';
 import type { Config } from './config.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
-import { isUnansweredQuery } from './store/database.js';
 import { hashToken } from './tokens/tokenValues.js';
 import type { RememberedOptions } from './tokens/webofficeOptions.js';
 
@@ -182,45 +183,6 @@ export function buildApp(services: Services) {
   return app;
 }
 
-/** Trusts the `hops` nearest proxies (as proxy-addr does for a number). */
-function trustHops(hops: number): (address: string, hop: number) => boolean {
-  return (_address, hop) => hop < hops;
-}
-
-/**
- * Node's HTTP server limits, set deliberately (for HTTP and HTTPS alike) rather than inherited:
- * - maxHeaderSize 16 KiB (Node's default, made explicit): request line, URL and headers together. The SDKs send
- *   well under 4 KiB; more is answered 431 in our envelope, e.g. a 100 KB URL or header.
- * - requestTimeout (IMM_REQUEST_TIMEOUT) for the whole request, headers and body; headersTimeout for the headers
- *   alone, at most 10 s: a client trickling header bytes (slowloris) cannot hold a socket longer. Both are 408.
- * - connectionsCheckingInterval: how often Node enforces those two; its default (30 s) would let a slow client
- *   overstay them by up to 30 s.
- * - requireHostHeader off: the onRequest hook refuses a missing Host in our envelope instead of Node's bare 400.
- */
-function withServerLimits(options: { https?: object }, config: Config): { http?: object; https?: object } {
-  const limits = {
-    maxHeaderSize: 16 * 1024,
-    requestTimeout: config.requestTimeoutMs,
-    headersTimeout: Math.min(config.requestTimeoutMs, 10_000),
-    connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs),
-    requireHostHeader: false,
-  };
-  return options.https ? { https: { ...options.https, ...limits } } : { http: limits };
-}
-
-/** IMM_TLS_CERT / IMM_TLS_KEY: serve HTTPS with them (read once, at start). */
-function httpsOptions(config: Config): { https?: { cert: Buffer; key: Buffer } } {
-  if (!config.tlsCert || !config.tlsKey) return {};
-  const read = (file: string, name: string) => {
-    try {
-      return fs.readFileSync(file);
-    } catch (err) {
-      throw new Error(`${name}: cannot read ${file} (${(err as Error).message})`);
-    }
-  };
-  return { https: { cert: read(config.tlsCert, 'IMM_TLS_CERT'), key: read(config.tlsKey, 'IMM_TLS_KEY') } };
-}
-
 /** A trivial query that reads the database; 503 when it fails or takes longer than `timeoutMs`. */
 async function databaseReachable(services: Services, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -236,87 +198,7 @@ async function databaseReachable(services: Services, timeoutMs: number): Promise
   }
 }
 
-/** Fastify's own 4xx errors about the request (body too large, bad media type, bad length…) in our codes. */
-function frameworkError(error: FastifyError, bodyLimitBytes: number): ApiError | undefined {
-  if (typeof error.code !== 'string' || !error.code.startsWith('FST_') || !error.statusCode || error.statusCode >= 500) return undefined;
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      // Fastify's message ("Request body is too large") does not say the limit; the configuration does.
-      return new ApiError('RequestEntityTooLarge', String(bodyLimitBytes));
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return error.statusCode === 415 ? new ApiError('UnsupportedMediaType', 'of this request') : new ApiError('MalformedRequest', error.message);
-    case 'FST_ERR_BAD_URL':
-      // Its message quotes the whole URL, query string (and any token in it) included.
-      return new ApiError('MalformedRequest', 'the URL is not validly percent-encoded');
-    default:
-      return new ApiError('MalformedRequest', error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200));
-  }
-}
-
-/**
- * The request stream itself failed: the client closed or reset the connection before its body was complete
- * (then this reply reaches no one). Its ECONNRESET is the client's, not a lost database connection.
- */
-function requestAborted(error: Error, request: FastifyRequest): ApiError | undefined {
-  return request.raw.errored === error ? new ApiError('MalformedRequest', 'the connection closed before the request body was complete') : undefined;
-}
-
-/** The database is down, unreachable or locked beyond the busy timeout: a retryable 503, not a bug. */
-function storageUnavailable(error: Error & { code?: string }): ApiError | undefined {
-  const code = error.code ?? '';
-  // 57014: the statement timeout fired (PostgreSQL's counterpart of SQLITE_BUSY after the busy timeout);
-  // 25P03: PostgreSQL ended a transaction left idle too long (its node stalled or was cut off).
-  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '57014', '53300', '08006', '08001', '25P03'];
-  // pg's own errors carry no code: a refused or lost connection, the connect timeout, a query on a pooled
-  // client whose connection broke mid-transaction ("… is not queryable"), and a query never answered.
-  const unreachable = /Connection terminated|timeout exceeded when trying to connect|is not queryable/.test(error.message) || isUnansweredQuery(error);
-  return transient.includes(code) || unreachable ? new ApiError('ServiceUnavailable') : undefined;
-}
-
 function hostOf(request: FastifyRequest): string {
   const host = request.headers.host;
   return typeof host === 'string' && host !== '' && host.length <= 255 ? host : 'imm-weboffice';
-}
-
-/**
- * What Node's HTTP parser refuses (malformed request line, oversized headers) or times out (IMM_REQUEST_TIMEOUT)
- * never reaches Fastify; answer it in the same envelope rather than with a bare 400.
- */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const apiError = tooLarge
-    ? new ApiError('MalformedRequest', 'the request headers are too large')
-    : timedOut
-      ? new ApiError('RequestTimeout')
-      : new ApiError('MalformedRequest', 'the HTTP request is malformed');
-  writeRawError(socket, apiError, tooLarge ? 431 : apiError.status, tooLarge ? 'Request Header Fields Too Large' : timedOut ? 'Request Timeout' : 'Bad Request');
-}
-
-/** Sockets answered by writeRawError: Node reports every further byte of a broken request again. */
-const answered = new WeakSet<Duplex>();
-/** How long an answered connection is still read (and its bytes discarded) before it is closed. */
-const LINGER_MS = 5_000;
-
-/** Our envelope written straight on a socket that Node took away from Fastify, then the connection closed. */
-function writeRawError(socket: Duplex, apiError: ApiError, status: number, reason: string): void {
-  if (answered.has(socket)) return;
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  answered.add(socket);
-  const requestId = newRequestId();
-  const { body } = errorEnvelope(apiError, requestId, 'imm-weboffice');
-  const payload = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\n` +
-      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nx-acs-request-id: ${requestId}\r\nConnection: close\r\n\r\n${payload}`,
-  );
-  // Lingering close: the client may still be sending (a 100 KB URL, a body). Closed with its bytes unread, the
-  // connection would be reset by the kernel and the client could lose this very reply. So the rest is read and
-  // discarded until the client closes its side (then the socket closes by itself) or LINGER_MS have passed.
-  socket.resume();
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

@@ -6,8 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { putDocument, startServer, type TestServer } from '../helpers/server.js';
-import { createClient, describeError, familyOf, type ClientFamily, type ClientVariant, type Credentials, type OfficialClient } from '../helpers/clients.js';
-import { expectCloudError, policy, ram, ramClient, type RamClient } from '../helpers/cloudClients.js';
+import { createClient, expectClientError, type ClientFamily, type ClientVariant, type Credentials, type OfficialClient } from '../helpers/clients.js';
+import { createRamUser, expectCloudError, policy, ram, ramClient, type RamClient } from '../helpers/cloudClients.js';
 
 let server: TestServer;
 let account: string;
@@ -35,15 +35,7 @@ after(async () => {
 
 const projectArn = (name: string) => `acs:imm:*:${account}:project/${name}`;
 
-/** CreateUser + CreateAccessKey through the RAM client; returns the user's key. */
-async function newUser(name: string): Promise<Credentials> {
-  await root.createUser(new ram.CreateUserRequest({ userName: name, displayName: `${name} display` }));
-  const key = await root.createAccessKey(new ram.CreateAccessKeyRequest({ userName: name }));
-  const accessKey = key.body!.accessKey!;
-  assert.match(accessKey.accessKeyId!, /^LTAI/);
-  assert.equal(accessKey.status, 'Active');
-  return { AccessKeyId: accessKey.accessKeyId!, AccessKeySecret: accessKey.accessKeySecret! };
-}
+const newUser = (name: string) => createRamUser(root, name, { displayName: `${name} display` });
 
 async function createPolicy(name: string, document: string): Promise<void> {
   await root.createPolicy(new ram.CreatePolicyRequest({ policyName: name, policyDocument: document, description: `test policy ${name}` }));
@@ -63,15 +55,8 @@ async function userWithPolicy(name: string, document: string): Promise<Credentia
 
 /** Calls and expects the library's error; returns it as the library surfaces it, plus its AccessDeniedDetail. */
 async function expectImmError(client: OfficialClient, action: string, params: Record<string, unknown>, code: string) {
-  try {
-    const body = await client.call(action, params);
-    assert.fail(`${client.variant}: expected ${code} from ${action}, got ${JSON.stringify(body)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    const surfaced = describeError(client.family, err);
-    assert.equal(surfaced.code, code, `${client.variant}: ${action} → ${surfaced.code} ${surfaced.message}`);
-    return { ...surfaced, detail: accessDeniedDetailOf(client.family, err) };
-  }
+  const surfaced = await expectClientError(client, action, params, code);
+  return { ...surfaced, detail: accessDeniedDetailOf(client.family, surfaced.error) };
 }
 
 /** Where each library carries AccessDeniedDetail: pop-core only in the parsed body, the openapi ones also on the error. */

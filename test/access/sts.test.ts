@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { putDocument, startServer, type TestServer } from '../helpers/server.js';
-import { CLIENT_VARIANTS, createClient, describeError, type ClientVariant, type Credentials, type OfficialClient } from '../helpers/clients.js';
-import { expectCloudError, policy, ram, ramClient, sts, stsClient, trustPolicy, type RamClient, type StsClient } from '../helpers/cloudClients.js';
+import { CLIENT_VARIANTS, createClient, expectClientError, type ClientVariant, type Credentials, type OfficialClient } from '../helpers/clients.js';
+import { createRamUser, expectCloudError, policy, ram, ramClient, sts, stsClient, trustPolicy, type RamClient, type StsClient } from '../helpers/cloudClients.js';
 
 let server: TestServer;
 let account: string;
@@ -63,27 +63,9 @@ async function assumeCredentials(client: StsClient = rootSts, request: Parameter
   return { AccessKeyId: c.accessKeyId!, AccessKeySecret: c.accessKeySecret!, SecurityToken: c.securityToken!, Expiration: c.expiration! };
 }
 
-async function expectImmError(client: OfficialClient, action: string, params: Record<string, unknown>, code: string) {
-  try {
-    const body = await client.call(action, params);
-    assert.fail(`${client.variant}: expected ${code} from ${action}, got ${JSON.stringify(body)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    const surfaced = describeError(client.family, err);
-    assert.equal(surfaced.code, code, `${client.variant}: ${action} → ${surfaced.code} ${surfaced.message}`);
-    return surfaced;
-  }
-}
+const expectImmError = expectClientError;
 
-/** A RAM user with a key, and these system policies attached. */
-async function newUser(name: string, systemPolicies: string[]): Promise<Credentials> {
-  await rootRam.createUser(new ram.CreateUserRequest({ userName: name }));
-  const key = (await rootRam.createAccessKey(new ram.CreateAccessKeyRequest({ userName: name }))).body!.accessKey!;
-  for (const policyName of systemPolicies) {
-    await rootRam.attachPolicyToUser(new ram.AttachPolicyToUserRequest({ userName: name, policyName, policyType: 'System' }));
-  }
-  return { AccessKeyId: key.accessKeyId!, AccessKeySecret: key.accessKeySecret! };
-}
+const newUser = (name: string, systemPolicies: string[]) => createRamUser(rootRam, name, { systemPolicies });
 
 describe('AssumeRole', () => {
   test('CreateRole and GetRole show the role with its ARN and trust policy', async () => {

@@ -9,6 +9,7 @@
  * These packages are CommonJS; under ESM the default import is `module.exports`, whose `.default` is the
  * class for the TypeScript-compiled ones (openapi-client, openapi-core, openapi-util, tea-util).
  */
+import assert from 'node:assert/strict';
 import popCorePkg from '@alicloud/pop-core';
 import openApiClientPkg from '@alicloud/openapi-client';
 import openApiUtilPkg from '@alicloud/openapi-util';
@@ -212,5 +213,18 @@ export function describeError(family: ClientFamily, err: unknown): SurfacedError
       return { code: e.code, statusCode: e.statusCode, message: e.data?.Message, requestId: e.data?.RequestId, data: e.data };
     case 'openapi-core':
       return { code: e.code, statusCode: e.statusCode, message: e.data?.Message, requestId: e.requestId, data: e.data };
+  }
+}
+
+/** Calls and expects the library to throw `code`; returns the error as the library surfaces it, and itself. */
+export async function expectClientError(client: OfficialClient, action: string, params: Record<string, unknown>, code: string): Promise<SurfacedError & { error: unknown }> {
+  try {
+    const body = await client.call(action, params);
+    assert.fail(`${client.variant}: expected ${code} from ${action}, got ${JSON.stringify(body)}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    const surfaced = describeError(client.family, err);
+    assert.equal(surfaced.code, code, `${client.variant}: ${action} → ${surfaced.code} ${surfaced.message}`);
+    return { ...surfaced, error: err };
   }
 }

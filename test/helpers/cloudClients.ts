@@ -75,3 +75,15 @@ export function policy(...statements: Record<string, unknown>[]): string {
 export function trustPolicy(principal: { RAM?: string[]; Service?: string[] }): string {
   return policy({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: principal });
 }
+
+/** CreateUser + CreateAccessKey through the RAM client, then these system policies attached; returns the new key. */
+export async function createRamUser(root: RamClient, name: string, options: { displayName?: string; systemPolicies?: string[] } = {}): Promise<Credentials> {
+  await root.createUser(new ram.CreateUserRequest({ userName: name, ...(options.displayName ? { displayName: options.displayName } : {}) }));
+  const key = (await root.createAccessKey(new ram.CreateAccessKeyRequest({ userName: name }))).body!.accessKey!;
+  assert.match(key.accessKeyId!, /^LTAI/);
+  assert.equal(key.status, 'Active');
+  for (const policyName of options.systemPolicies ?? []) {
+    await root.attachPolicyToUser(new ram.AttachPolicyToUserRequest({ userName: name, policyName, policyType: 'System' }));
+  }
+  return { AccessKeyId: key.accessKeyId!, AccessKeySecret: key.accessKeySecret! };
+}
