@@ -14,7 +14,6 @@ import { httpsOptions, trustHops, withServerLimits } from './api/serverOptions.j
 import { frameworkError, requestAborted, storageUnavailable } from './api/errorMapping.js';
 import { answerClientError, writeRawError } from './api/rawErrors.js';
 import { createMetrics } from './metrics.js';
-import type { Config } from './config.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';

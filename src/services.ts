@@ -13,7 +13,7 @@ import { usageStore } from './store/usage.js';
 import { sessionStore } from './store/sessions.js';
 import { stsStore } from './store/sts.js';
 import { auditStore } from './store/audit.js';
-import { ramStore } from './store/ram.js';
+import { ramStore } from './store/ram/index.js';
 import { rateLimitStore } from './store/rateLimits.js';
 import { objectVersionStore } from './store/objectVersions.js';
 import { loadMasterKey } from './crypto/masterKey.js';

@@ -7,7 +7,7 @@ import { ApiError, type AccessDeniedDetail } from '../api/errors.js';
 import type { OperationContext } from '../api/dispatcher.js';
 import { evaluatePolicies, type Decision, type NamedPolicy, type RequestContext } from '../ram/evaluatePolicy.js';
 import { principalArn, principalDisplayName, principalTypeName, type Principal } from './principal.js';
-import type { RamStore } from '../store/ram.js';
+import type { RamStore } from '../store/ram/index.js';
 import type { AuditStore } from '../store/audit.js';
 
 export interface RequestFacts {

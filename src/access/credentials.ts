@@ -9,7 +9,7 @@ import { parsePolicyDocument } from '../ram/policyDocument.js';
 import type { Principal } from './principal.js';
 import type { AccountStore } from '../store/accounts.js';
 import type { StsStore } from '../store/sts.js';
-import type { RamStore } from '../store/ram.js';
+import type { RamStore } from '../store/ram/index.js';
 
 export const STS_KEY_PREFIX = 'STS.';
 /** `CAIS` + 64 base64url characters (48 random bytes): the shape our SecurityTokens have. */

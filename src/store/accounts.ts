@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { open, seal } from '../crypto/aead.js';
 import { resealSecret, type ResealResult } from '../crypto/masterKey.js';
-import { ramStore } from './ram.js';
+import { ramStore } from './ram/index.js';
 
 export interface AccountCredentials {
   AccountId: string;

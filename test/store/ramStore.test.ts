@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
-import { ramStore, type RamStore } from '../../src/store/ram.js';
+import { ramStore, type RamStore } from '../../src/store/ram/index.js';
 import { accountStore, newAccountId, type AccountStore } from '../../src/store/accounts.js';
 import { DEFAULT_SERVICE_ROLE, SYSTEM_POLICIES } from '../../src/ram/systemPolicies.js';
 

@@ -1,7 +1,7 @@
 import type { Operation } from '../../api/dispatcher.js';
 import { authorize } from '../../access/authorize.js';
 import { ApiError } from '../../api/errors.js';
-import { validatedDocument } from '../../store/ram.js';
+import { validatedDocument } from '../../store/ram/index.js';
 import { policyDocument, policyName, policyView, resource, text } from './ramViews.js';
 
 export const createPolicy: Operation = async (ctx) => {

@@ -1,6 +1,6 @@
 import type { Operation } from '../../api/dispatcher.js';
 import { authorize } from '../../access/authorize.js';
-import { ROTATE_OLDEST, validatedDocument } from '../../store/ram.js';
+import { ROTATE_OLDEST, validatedDocument } from '../../store/ram/index.js';
 import { bool, invalidParameter, policyDocument, policyName, policyVersionView, resource } from './ramViews.js';
 
 export const createPolicyVersion: Operation = async (ctx) => {

@@ -1,7 +1,7 @@
 import type { Operation } from '../../api/dispatcher.js';
 import { authorize } from '../../access/authorize.js';
 import { ApiError } from '../../api/errors.js';
-import { validatedDocument } from '../../store/ram.js';
+import { validatedDocument } from '../../store/ram/index.js';
 import { integer, policyDocument, resource, roleName, roleView, text } from './ramViews.js';
 
 /** MaxSessionDuration 3600–43200 seconds (default 3600); the trust policy must be valid ('trust' grammar). */

@@ -5,7 +5,7 @@
 import { ApiError } from '../../api/errors.js';
 import type { OperationContext } from '../../api/dispatcher.js';
 import { ramArn } from '../../ram/systemPolicies.js';
-import type { AccessKeyInfo, AttachmentRecord, PolicyRecord, PolicyType, PolicyVersionRecord, RamGroupRow, RamRoleRow, RamUserRow } from '../../store/ram.js';
+import type { AccessKeyInfo, AttachmentRecord, PolicyRecord, PolicyType, PolicyVersionRecord, RamGroupRow, RamRoleRow, RamUserRow } from '../../store/ram/index.js';
 
 // ------------------------------------------------------------------------------------------- parameters
 
