@@ -8,7 +8,7 @@ const GONE = ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR'];
 const isGone = (err: unknown) => GONE.includes((err as NodeJS.ErrnoException).code ?? '');
 
 /** MD5 in OSS's spelling: upper-case hex. */
-export const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
+const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
 /** Bucket `B` is the folder `<root>/B/`; object key `a/b.docx` is the file `<root>/B/a/b.docx`. */
 export function fileSystemObjectStore(root: string): ObjectStore {

@@ -11,8 +11,8 @@ export interface ObjectVersion {
 
 type Row = Database['object_versions'];
 const toVersion = (row: Row): ObjectVersion => ({
-  version: Number(row.version),
-  size: Number(row.size), // bigint: PostgreSQL hands it over as text
+  version: row.version,
+  size: row.size,
   etag: row.etag,
   fingerprint: row.fingerprint,
   createdAt: row.created_at,
