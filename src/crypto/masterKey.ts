@@ -55,8 +55,34 @@ export interface ResealResult {
  * One sealed secret moved from key `from` to key `to`. A secret that opens only with `to` was resealed by an
  * earlier, interrupted or repeated rotation and is left as it is (so a rotation can be run again safely).
  */
-export function resealSecret(sealed: string, associatedData: string, keys: { from: Buffer; to: Buffer }): { sealed: string } | 'alreadyNew' | 'unreadable' {
+function resealSecret(sealed: string, associatedData: string, keys: { from: Buffer; to: Buffer }): { sealed: string } | 'alreadyNew' | 'unreadable' {
   const secret = open(keys.from, sealed, associatedData);
   if (secret !== undefined) return { sealed: seal(keys.to, secret, associatedData) };
   return open(keys.to, sealed, associatedData) === undefined ? 'unreadable' : 'alreadyNew';
 }
+
+/**
+ * Reseals every secret of one table: nothing is written unless every secret opens with one of the keys (the
+ * caller then rolls back); otherwise `write` stores each resealed secret.
+ */
+export async function resealAll(
+  rows: { id: string; sealed: string; associatedData: string }[],
+  keys: { from: Buffer; to: Buffer },
+  write: (id: string, sealed: string) => Promise<unknown>,
+): Promise<ResealResult> {
+  const result: ResealResult = { resealed: 0, alreadyNew: 0, unreadable: [] };
+  const updates: { id: string; sealed: string }[] = [];
+  for (const row of rows) {
+    const outcome = resealSecret(row.sealed, row.associatedData, keys);
+    if (outcome === 'unreadable') result.unreadable.push(row.id);
+    else if (outcome === 'alreadyNew') result.alreadyNew++;
+    else updates.push({ id: row.id, sealed: outcome.sealed });
+  }
+  if (result.unreadable.length > 0) return result;
+  for (const { id, sealed } of updates) {
+    await write(id, sealed);
+    result.resealed++;
+  }
+  return result;
+}
+

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { open, seal } from '../crypto/aead.js';
-import { resealSecret, type ResealResult } from '../crypto/masterKey.js';
+import { resealAll, type ResealResult } from '../crypto/masterKey.js';
 import { ramStore } from './ram/index.js';
 
 export interface AccountCredentials {
@@ -124,18 +124,10 @@ export type AccountStore = ReturnType<typeof accountStore>;
  * caller then rolls back).
  */
 export async function resealAccessKeySecrets(trx: Kysely<Database>, keys: { from: Buffer; to: Buffer }): Promise<ResealResult> {
-  const result: ResealResult = { resealed: 0, alreadyNew: 0, unreadable: [] };
-  const updates: { id: string; sealed: string }[] = [];
-  for (const row of await trx.selectFrom('access_keys').select(['id', 'secret_sealed']).orderBy('id').execute()) {
-    const outcome = resealSecret(row.secret_sealed, accessKeyAad(row.id), keys);
-    if (outcome === 'unreadable') result.unreadable.push(row.id);
-    else if (outcome === 'alreadyNew') result.alreadyNew++;
-    else updates.push({ id: row.id, sealed: outcome.sealed });
-  }
-  if (result.unreadable.length > 0) return result;
-  for (const { id, sealed } of updates) {
-    await trx.updateTable('access_keys').set({ secret_sealed: sealed }).where('id', '=', id).execute();
-    result.resealed++;
-  }
-  return result;
+  const rows = await trx.selectFrom('access_keys').select(['id', 'secret_sealed']).orderBy('id').execute();
+  return resealAll(
+    rows.map((row) => ({ id: row.id, sealed: row.secret_sealed, associatedData: accessKeyAad(row.id) })),
+    keys,
+    (id, sealed) => trx.updateTable('access_keys').set({ secret_sealed: sealed }).where('id', '=', id).execute(),
+  );
 }

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, StsCredentialsTable } from './schema.js';
 import { open, seal } from '../crypto/aead.js';
-import { resealSecret, type ResealResult } from '../crypto/masterKey.js';
+import { resealAll, type ResealResult } from '../crypto/masterKey.js';
 
 export type StsCredentialRow = Omit<Selectable<StsCredentialsTable>, 'secret_sealed'> & { secret: string };
 
@@ -40,18 +40,10 @@ export type StsStore = ReturnType<typeof stsStore>;
 
 /** Master-key rotation, STS part: like `resealAccessKeySecrets`, for every stored temporary credential. */
 export async function resealStsSecrets(trx: Kysely<Database>, keys: { from: Buffer; to: Buffer }): Promise<ResealResult> {
-  const result: ResealResult = { resealed: 0, alreadyNew: 0, unreadable: [] };
-  const updates: { id: string; sealed: string }[] = [];
-  for (const row of await trx.selectFrom('sts_credentials').select(['access_key_id', 'secret_sealed']).orderBy('access_key_id').execute()) {
-    const outcome = resealSecret(row.secret_sealed, aad(row.access_key_id), keys);
-    if (outcome === 'unreadable') result.unreadable.push(row.access_key_id);
-    else if (outcome === 'alreadyNew') result.alreadyNew++;
-    else updates.push({ id: row.access_key_id, sealed: outcome.sealed });
-  }
-  if (result.unreadable.length > 0) return result;
-  for (const { id, sealed } of updates) {
-    await trx.updateTable('sts_credentials').set({ secret_sealed: sealed }).where('access_key_id', '=', id).execute();
-    result.resealed++;
-  }
-  return result;
+  const rows = await trx.selectFrom('sts_credentials').select(['access_key_id', 'secret_sealed']).orderBy('access_key_id').execute();
+  return resealAll(
+    rows.map((row) => ({ id: row.access_key_id, sealed: row.secret_sealed, associatedData: aad(row.access_key_id) })),
+    keys,
+    (id, sealed) => trx.updateTable('sts_credentials').set({ secret_sealed: sealed }).where('access_key_id', '=', id).execute(),
+  );
 }
