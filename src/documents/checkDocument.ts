@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidArgument } from '../api/errors.js';
 import type { BucketStore } from '../store/buckets.js';
-import { MAX_DOCUMENT_BYTES } from './objectStore.js';
+import { MAX_DOCUMENT_BYTES, type ObjectStat, type ObjectStore } from './objectStore.js';
 import { currentVersion, type VersionDeps } from './documentVersions.js';
 import type { SourceLocation } from '../tokens/webofficeOptions.js';
 
@@ -20,27 +20,37 @@ export interface OpenedDocument {
 
 /**
  * Checks that WebOffice can open the document: the bucket exists, the reader (`mayRead`, which resolves the
- * authorization chain and throws `Forbidden`) may read it, the object exists and is at most 200 MB. Returns
- * its current version.
+ * authorization chain and throws `Forbidden`) may read it, the object exists and is at most 200 MB.
  */
 export async function checkDocument(
-  deps: { buckets: BucketStore } & VersionDeps,
+  deps: { buckets: BucketStore; objects: ObjectStore },
   source: SourceLocation,
   mayRead: (bucketOwner: string) => Promise<void>,
-): Promise<OpenedDocument> {
-  const uri = `oss://${source.bucket}/${source.key}`;
+): Promise<{ fileId: string; stat: ObjectStat }> {
   const bucket = await deps.buckets.find(source.bucket);
   if (!bucket) throw new ApiError('ResourceNotFound', `Bucket ${source.bucket}`);
   // Permission before existence: without read access nobody learns whether the object exists.
   await mayRead(bucket.account_id);
   const stat = await deps.objects.headObject(source.bucket, source.key);
-  if (!stat) throw new ApiError('ResourceNotFound', `Object ${uri}`);
+  if (!stat) throw objectMissing(source);
   refuseTooLarge(stat.size);
-  const version = await currentVersion(deps, source.bucket, source.key, stat);
-  if (!version) throw new ApiError('ResourceNotFound', `Object ${uri}`);
-  refuseTooLarge(version.size); // the content may have been replaced since the stat
-  return { fileId: fileIdOf(source), version: version.version, size: version.size, etag: version.etag };
+  return { fileId: fileIdOf(source), stat };
 }
+
+/** `checkDocument`, then the version a new session opens: the object's current one (recorded if new). */
+export async function openDocument(
+  deps: { buckets: BucketStore } & VersionDeps,
+  source: SourceLocation,
+  mayRead: (bucketOwner: string) => Promise<void>,
+): Promise<OpenedDocument> {
+  const { fileId, stat } = await checkDocument(deps, source, mayRead);
+  const version = await currentVersion(deps, source.bucket, source.key, stat);
+  if (!version) throw objectMissing(source);
+  refuseTooLarge(version.size); // the content may have been replaced since the stat
+  return { fileId, version: version.version, size: version.size, etag: version.etag };
+}
+
+const objectMissing = (source: SourceLocation) => new ApiError('ResourceNotFound', `Object oss://${source.bucket}/${source.key}`);
 
 function refuseTooLarge(size: number): void {
   if (size > MAX_DOCUMENT_BYTES) throw invalidArgument('SourceURI', `the document is ${size} bytes and WebOffice opens at most ${MAX_DOCUMENT_BYTES} bytes (200 MB)`);

@@ -5,7 +5,7 @@ import { startSession } from '../tokens/webofficeSessions.js';
 import { nowNanos } from '../tokens/time.js';
 import { recordUsage } from './recordUsage.js';
 import { validateProjectName } from '../projects/projectName.js';
-import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
+import { authorizeProject, findProject, openProjectDocument } from './projectAccess.js';
 
 /** Opens a document for one user: a new session with its first token pair (billed per call). */
 export const generateWebofficeToken: Operation = async (ctx) => {
@@ -13,7 +13,7 @@ export const generateWebofficeToken: Operation = async (ctx) => {
   const { projectName, options } = parseGenerateParameters(ctx.params);
   const project = await findProject(ctx, validateProjectName(projectName));
   await authorizeProject(ctx, 'GenerateWebofficeToken', project.name);
-  const document = await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
+  const document = await openProjectDocument(ctx, project, options.source, options.credentialConfig);
   // Users are told apart by Id; without one, WebOffice makes one up (and shows the name "Unknown").
   const user = { ...options.user, Id: options.user.Id ?? randomBytes(6).toString('hex') };
   const remembered: RememberedOptions = { ...options, user, document: { version: document.version, size: document.size, etag: document.etag } };

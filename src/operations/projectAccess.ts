@@ -6,7 +6,7 @@ import { authorize, recordDecision, requestContext } from '../access/authorize.j
 import { checkDocumentAccess, type ChainDeps } from '../access/authorizationChain.js';
 import { parsePolicyDocument } from '../ram/policyDocument.js';
 import type { CredentialConfig, SourceLocation } from '../tokens/webofficeOptions.js';
-import { checkDocument } from '../documents/checkDocument.js';
+import { checkDocument, openDocument } from '../documents/checkDocument.js';
 
 export function projectArn(ctx: OperationContext, name: string): string {
   return `acs:imm:${ctx.services.config.region}:${ctx.caller.accountId}:project/${name}`;
@@ -24,8 +24,18 @@ export async function authorizeProject(ctx: OperationContext, action: string, na
   await authorize(ctx, `imm:${action}`, projectArn(ctx, name));
 }
 
-/** The document checks of Generate and Refresh, reading through the project's authorization chain. */
+/** Refresh's document check: the session's document is still there, and still readable through the chain. */
 export async function checkProjectDocument(ctx: OperationContext, project: ProjectRow, source: SourceLocation, credentialConfig: CredentialConfig | undefined) {
+  return checkDocument(ctx.services, source, readerThroughChain(ctx, project, source, credentialConfig));
+}
+
+/** Generate's: the same checks, and the document version the new session opens. */
+export async function openProjectDocument(ctx: OperationContext, project: ProjectRow, source: SourceLocation, credentialConfig: CredentialConfig | undefined) {
+  return openDocument(ctx.services, source, readerThroughChain(ctx, project, source, credentialConfig));
+}
+
+/** May the project read the bucket's documents, through its service role or authorization chain? */
+function readerThroughChain(ctx: OperationContext, project: ProjectRow, source: SourceLocation, credentialConfig: CredentialConfig | undefined) {
   const { services } = ctx;
   const deps: ChainDeps = {
     findRole: async (accountId, name) => {
@@ -36,7 +46,7 @@ export async function checkProjectDocument(ctx: OperationContext, project: Proje
     onDecision: ({ principal, action, resource, decision }) =>
       recordDecision(services.audit, { requestId: ctx.requestId, accountId: project.account_id, principal, principalType: 'AssumedRoleUser', action, resource, decision }),
   };
-  return checkDocument(services, source, async (bucketOwner) => {
+  return async (bucketOwner: string) => {
     await checkDocumentAccess(deps, {
       projectAccountId: project.account_id,
       projectServiceRole: project.service_role,
@@ -46,5 +56,5 @@ export async function checkProjectDocument(ctx: OperationContext, project: Proje
       key: source.key,
       context: requestContext(ctx.request, ctx.caller.accessKeyId),
     });
-  });
+  };
 }
