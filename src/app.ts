@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ApiError } from './api/errors.js';
+import { ApiError } from './core/errors.js';
 import { errorEnvelope, newRequestId } from './api/envelope.js';
 import { readParameters } from './api/params.js';
 import { IMM_VERSION, resolveOperation } from './api/dispatcher.js';

@@ -14,7 +14,7 @@ import { startServer, stopOnSignals } from './server.js';
 import { parseSourceUri } from './tokens/webofficeOptions.js';
 import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
 import { currentVersion, putDocument } from './documents/documentVersions.js';
-import { ApiError } from './api/errors.js';
+import { ApiError } from './core/errors.js';
 import { rotateMasterKey } from './rotateMasterKey.js';
 
 const program = new Command('imm-weboffice').description('Self-hosted Alibaba Cloud IMM WebOffice credential service').showHelpAfterError();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CATALOG } from '../src/api/errors.js';
+import { ERROR_CATALOG } from '../src/core/errors.js';
 import { SETTINGS } from '../src/config.js';
 
 const readme = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../README.md'), 'utf8');

@@ -5,7 +5,7 @@
  * permission; the last identity must be allowed `oss:GetObject` on the object, and be of the account that owns
  * the bucket (OSS needs its owner's grant). Spec §3; every hop's decision is reported for the audit.
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../core/errors.js';
 import { evaluatePolicies, evaluateTrustPolicy, type Decision, type NamedPolicy, type RequestContext } from '../ram/evaluatePolicy.js';
 import { MalformedPolicyDocumentError, parsePolicyDocument, type PolicyDocument } from '../ram/policyDocument.js';
 import { IMM_SERVICE_PRINCIPAL, ramArn } from '../ram/systemPolicies.js';

@@ -3,12 +3,19 @@
  * users and assumed roles only as their policies say, a session policy narrowing a role further. Every
  * decision is recorded in the audit; a denial explains itself in `AccessDeniedDetail`.
  */
-import { ApiError, type AccessDeniedDetail } from '../api/errors.js';
-import type { OperationContext } from '../api/dispatcher.js';
+import { ApiError, type AccessDeniedDetail } from '../core/errors.js';
 import { evaluatePolicies, type Decision, type NamedPolicy, type RequestContext } from '../ram/evaluatePolicy.js';
-import { principalArn, principalDisplayName, principalTypeName, type Principal } from './principal.js';
+import { principalArn, principalDisplayName, principalTypeName, type Caller, type Principal } from './principal.js';
 import type { RamStore } from '../store/ram/index.js';
 import type { AuditStore } from '../store/audit.js';
+
+/** What an authorization needs of the request being served (an operation's context has all of it). */
+export interface AuthorizationContext {
+  caller: Caller;
+  request: RequestFacts;
+  requestId: string;
+  services: { ram: RamStore; audit: AuditStore };
+}
 
 export interface RequestFacts {
   sourceIp: string;
@@ -85,7 +92,7 @@ export function accessDeniedDetail(principal: { type: string; display: string; a
 }
 
 /** Authorizes the calling principal; throws `Forbidden` with `AccessDeniedDetail` when denied. */
-export async function authorize(ctx: OperationContext, action: string, resource: string): Promise<void> {
+export async function authorize(ctx: AuthorizationContext, action: string, resource: string): Promise<void> {
   const { principal } = ctx.caller;
   const decision = await decide(ctx.services.ram, principal, action, resource, requestContext(ctx.request, ctx.caller.accessKeyId));
   const arn = principalArn(principal);

@@ -2,8 +2,8 @@
  * From an AccessKeyId (and, for temporary credentials, its SecurityToken) to the signing secret and the
  * principal. Permanent keys belong to an account's root or to a RAM user; `STS.` keys come from AssumeRole.
  */
-import { ApiError } from '../api/errors.js';
-import { safeEqual } from '../api/signature.js';
+import { ApiError } from '../core/errors.js';
+import { safeEqual } from '../core/safeEqual.js';
 import { hashToken } from '../tokens/tokenValues.js';
 import { parsePolicyDocument } from '../ram/policyDocument.js';
 import type { Principal } from './principal.js';

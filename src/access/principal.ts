@@ -43,3 +43,11 @@ export function principalDisplayName(p: Principal): string {
       return `${p.roleName}:${p.sessionName}`;
   }
 }
+
+/** The authenticated signer of a request: its key, its account, the principal it acts as and how it signed. */
+export interface Caller {
+  accessKeyId: string;
+  accountId: string;
+  principal: Principal;
+  signature: 'RPC-HMAC-SHA1' | 'ACS3-HMAC-SHA256' | 'ACS3-HMAC-SM3';
+}

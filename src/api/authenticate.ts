@@ -4,28 +4,21 @@
  * then its freshness and its nonce. Spec: wire-format.md §3, imm-weboffice-api.md §5.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 import type { RequestParameters } from './params.js';
-import type { Principal } from '../access/principal.js';
+import type { Caller, Principal } from '../access/principal.js';
 import {
   acs3CanonicalRequest,
   acs3Hash,
   acs3Signature,
   parseAcs3Authorization,
   rpcSignature,
-  safeEqual,
   SignatureFormatError,
 } from './signature.js';
+import { safeEqual } from '../core/safeEqual.js';
 
 /** Requests more than this far from the server's clock are refused; nonces are kept this long past their time. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
-
-export interface Caller {
-  accessKeyId: string;
-  accountId: string;
-  principal: Principal;
-  signature: 'RPC-HMAC-SHA1' | 'ACS3-HMAC-SHA256' | 'ACS3-HMAC-SM3';
-}
 
 export interface AuthenticationDeps {
   /**

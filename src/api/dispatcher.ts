@@ -2,10 +2,7 @@
  * From (Version, Action) to the operation that serves it: one explicit table. An unknown action or
  * version is an explicit error, never a fall-through.
  */
-import type { FastifyBaseLogger } from 'fastify';
-import { ApiError } from './errors.js';
-import type { Caller } from './authenticate.js';
-import type { Services } from '../services.js';
+import { ApiError } from '../core/errors.js';
 import { createProject } from '../operations/createProject.js';
 import { getProject } from '../operations/getProject.js';
 import { listProjects } from '../operations/listProjects.js';
@@ -15,23 +12,7 @@ import { generateWebofficeToken } from '../operations/generateWebofficeToken.js'
 import { refreshWebofficeToken } from '../operations/refreshWebofficeToken.js';
 import { RAM_OPERATIONS } from '../operations/ram/index.js';
 import { STS_OPERATIONS, STS_VERSION } from '../operations/sts/index.js';
-import type { RequestFacts } from '../access/authorize.js';
-import type { TokenEvent } from '../metrics.js';
-
-export interface OperationContext {
-  params: Record<string, string>;
-  caller: Caller;
-  /** Facts about the request that policy conditions look at (source IP, TLS, user agent). */
-  request: RequestFacts;
-  requestId: string;
-  services: Services;
-  log: FastifyBaseLogger;
-  /** Counts a token event in the metrics (beside its log line). */
-  observe?: (event: TokenEvent) => void;
-}
-
-/** An operation returns the response body without RequestId (the envelope adds it). */
-export type Operation = (ctx: OperationContext) => Promise<Record<string, unknown>>;
+import type { Operation } from '../operations/operation.js';
 
 export const IMM_VERSION = '2020-09-30';
 export const RAM_VERSION = '2015-05-01';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 
 /** RequestId as the cloud shapes it: an upper-case UUID. */
 export function newRequestId(): string {

@@ -3,7 +3,7 @@
  * database. Anything not recognised here stays unknown and becomes a logged 500 InternalError.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 import { isUnansweredQuery } from '../store/database.js';
 
 /** Fastify's own 4xx errors about the request (body too large, bad media type, bad length…) in our codes. */

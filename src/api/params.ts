@@ -1,4 +1,4 @@
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 
 /**
  * The request's parameters: the union of the query string and an `application/x-www-form-urlencoded` body,

@@ -4,7 +4,7 @@
  * (IMM_RATE_LIMIT_PER_PROJECT, IMM actions with a ProjectName). Over a limit: 429 `Throttling.User` with
  * `x-acs-retry-after` = milliseconds until the window ends, which openapi-core reads into its ThrottlingError.
  */
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 import type { RateLimitScope, RateLimitStore } from '../store/rateLimits.js';
 
 export const WINDOW_MS = 1000;

@@ -3,7 +3,7 @@
  * CONNECT. Still in our envelope, then the connection is closed.
  */
 import type { Duplex } from 'node:stream';
-import { ApiError } from './errors.js';
+import { ApiError } from '../core/errors.js';
 import { errorEnvelope, newRequestId } from './envelope.js';
 
 /**

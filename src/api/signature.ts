@@ -5,7 +5,7 @@
  * - RPC v1 (HMAC-SHA1, `Signature` param): pop-core, and openapi-client with signatureAlgorithm 'v2'.
  * - V3 (ACS3-HMAC-SHA256 / ACS3-HMAC-SM3, `Authorization` header): openapi-client/openapi-core by default.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** RFC 3986 percent-encoding as the Alibaba signers do: encodeURIComponent then ! ' ( ) * -> %21 %27 %28 %29 %2A */
 export function percentEncode(value: string): string {
@@ -149,16 +149,4 @@ export function acs3Signature(algorithm: Acs3Algorithm, canonicalRequest: string
   // Unlike v1, the key is the raw secret, with no '&'.
   const stringToSign = `${algorithm}\n${acs3Hash(algorithm, canonicalRequest)}`;
   return createHmac(nodeDigest(algorithm), accessKeySecret).update(stringToSign).digest('hex');
-}
-
-/** Constant-time string comparison, so a forged signature cannot be found byte by byte from response times. */
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  if (left.length !== right.length) {
-    // timingSafeEqual throws on unequal lengths; compare something anyway so both paths cost about the same.
-    timingSafeEqual(left, left);
-    return false;
-  }
-  return timingSafeEqual(left, right);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApiError, invalidArgument } from '../api/errors.js';
+import { ApiError, invalidArgument } from '../core/errors.js';
 import type { BucketStore } from '../store/buckets.js';
 import { MAX_DOCUMENT_BYTES, type ObjectStat, type ObjectStore } from './objectStore.js';
 import { currentVersion, type VersionDeps } from './documentVersions.js';

@@ -1,5 +1,5 @@
-import { ApiError } from '../api/errors.js';
-import type { Operation } from '../api/dispatcher.js';
+import { ApiError } from '../core/errors.js';
+import type { Operation } from './operation.js';
 import { validateDescription, validateProjectName, validateServiceRole } from '../projects/projectName.js';
 import { formatNanos, nowNanos } from '../tokens/time.js';
 import { projectView } from './projectView.js';

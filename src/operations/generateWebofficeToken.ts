@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Operation } from '../api/dispatcher.js';
+import type { Operation } from './operation.js';
 import { parseGenerateParameters, type RememberedOptions } from '../tokens/webofficeOptions.js';
 import { startSession } from '../tokens/webofficeSessions.js';
 import { nowNanos } from '../tokens/time.js';

@@ -1,4 +1,4 @@
-import type { Operation } from '../api/dispatcher.js';
+import type { Operation } from './operation.js';
 import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, findProject } from './projectAccess.js';
 import { projectView } from './projectView.js';

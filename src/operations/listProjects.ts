@@ -1,5 +1,5 @@
-import { invalidArgument } from '../api/errors.js';
-import type { Operation } from '../api/dispatcher.js';
+import { invalidArgument } from '../core/errors.js';
+import type { Operation } from './operation.js';
 import { projectView } from './projectView.js';
 import { authorizeProject } from './projectAccess.js';
 

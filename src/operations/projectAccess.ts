@@ -1,6 +1,6 @@
 /** What the IMM operations share: finding the caller's project, authorizing on it, reaching its documents. */
-import { ApiError } from '../api/errors.js';
-import type { OperationContext } from '../api/dispatcher.js';
+import { ApiError } from '../core/errors.js';
+import type { OperationContext } from './operation.js';
 import type { ProjectRow } from '../store/projects.js';
 import { authorize, recordDecision, requestContext } from '../access/authorize.js';
 import { checkDocumentAccess, type ChainDeps } from '../access/authorizationChain.js';

@@ -1,4 +1,4 @@
-import type { OperationContext } from '../api/dispatcher.js';
+import type { OperationContext } from './operation.js';
 import type { ProjectRow } from '../store/projects.js';
 import type { WebofficeOptions } from '../tokens/webofficeOptions.js';
 import { formatNanos, nanosToMillis, type Nanos } from '../tokens/time.js';

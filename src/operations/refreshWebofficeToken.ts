@@ -1,4 +1,4 @@
-import type { Operation } from '../api/dispatcher.js';
+import type { Operation } from './operation.js';
 import { parseRefreshParameters, type WebofficeOptions } from '../tokens/webofficeOptions.js';
 import { refreshSession } from '../tokens/webofficeSessions.js';
 import { nowNanos } from '../tokens/time.js';

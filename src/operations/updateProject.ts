@@ -1,4 +1,4 @@
-import type { Operation } from '../api/dispatcher.js';
+import type { Operation } from './operation.js';
 import { validateDescription, validateProjectName, validateServiceRole } from '../projects/projectName.js';
 import { formatNanos, nowNanos } from '../tokens/time.js';
 import { authorizeProject, findProject } from './projectAccess.js';

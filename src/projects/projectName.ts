@@ -1,4 +1,4 @@
-import { invalidArgument, requiredParameter } from '../api/errors.js';
+import { invalidArgument, requiredParameter } from '../core/errors.js';
 
 /** IMM's project naming rules (CreateProject, 2020-09-30); each failure says which rule it broke. */
 export function validateProjectName(name: string | undefined, parameter = 'ProjectName'): string {

@@ -6,8 +6,8 @@
  * 1-based array positions as on the flattened wire form) and the rule it broke.
  */
 import { z } from 'zod';
-import { invalidArgument, requiredParameter } from '../api/errors.js';
-import { isPlainObject, parseJsonObject, readStructParameter } from '../api/structParameters.js';
+import { invalidArgument, requiredParameter } from '../core/errors.js';
+import { isPlainObject, parseJsonObject, readStructParameter } from '../core/structParameters.js';
 
 export type FileFamily = 'w' | 's' | 'p' | 'f'; // word, spreadsheet (s), presentation (p), pdf (f)
 

@@ -4,9 +4,9 @@
  * `SessionStore` capability below.
  */
 import { randomUUID } from 'node:crypto';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../core/errors.js';
 import { deriveKey, open, seal } from '../crypto/aead.js';
-import { safeEqual } from '../api/signature.js';
+import { safeEqual } from '../core/safeEqual.js';
 import { formatNanos, nanosToMillis, type Nanos } from './time.js';
 import { hashToken, newToken } from './tokenValues.js';
 

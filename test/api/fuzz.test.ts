@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { acs3RawRequest, encodeParams, IMM_VERSION, rpcRawRequest, type RawRequest } from '../helpers/signedHttp.js';
 import { createBucket, writeObject } from '../helpers/serverData.js';
-import { ERROR_CATALOG } from '../../src/api/errors.js';
+import { ERROR_CATALOG } from '../../src/core/errors.js';
 
 const UPPER_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 const ENVELOPE_KEYS = ['Code', 'HostId', 'Message', 'Recommend', 'RequestId'];

@@ -8,11 +8,11 @@ import {
   acs3CanonicalRequest,
   acs3Hash,
   acs3Signature,
-  safeEqual,
   SignatureFormatError,
   type Acs3Algorithm,
   type Acs3Request,
 } from '../../src/api/signature.js';
+import { safeEqual } from '../../src/core/safeEqual.js';
 import { wireVectors, WIRE_SECRET, WIRE_ACCESS_KEY_ID } from '../fixtures/wire-vectors.js';
 
 interface ParsedRequest {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { ApiError } from '../../src/api/errors.js';
+import { ApiError } from '../../src/core/errors.js';
 import { deriveKey, open } from '../../src/crypto/aead.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/store/database.js';
 import { sessionStore } from '../../src/store/sessions.js';

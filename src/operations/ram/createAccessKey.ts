@@ -1,6 +1,6 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { authorize } from '../../access/authorize.js';
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { optionalUserName, ramTime, requireRoot, resource } from './ramViews.js';
 
 /** For UserName (at most 2 keys each); without it, a key of the account's root, which only the root may add. */

@@ -1,4 +1,4 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { authorize } from '../../access/authorize.js';
 import { ROTATE_OLDEST, validatedDocument } from '../../store/ram/index.js';
 import { bool, invalidParameter, policyDocument, policyName, policyVersionView, resource } from './ramViews.js';

@@ -1,6 +1,6 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { authorize } from '../../access/authorize.js';
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { policyName, policyType, policyView, ramTime, resource } from './ramViews.js';
 
 /** PolicyType may be left out: a custom policy of that name, else the System one. */

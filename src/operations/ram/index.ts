@@ -1,5 +1,5 @@
 /** RAM (2015-05-01): Action name → operation. The dispatcher serves them under RAM_VERSION. */
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { addUserToGroup } from './addUserToGroup.js';
 import { attachPolicyToGroup } from './attachPolicyToGroup.js';
 import { attachPolicyToRole } from './attachPolicyToRole.js';

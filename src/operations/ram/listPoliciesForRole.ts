@@ -1,6 +1,6 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { authorize } from '../../access/authorize.js';
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { attachmentView, roleName, resource } from './ramViews.js';
 
 /** The policies attached to the role itself. */

@@ -1,4 +1,4 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { authorize } from '../../access/authorize.js';
 import { groupName, policyName, policyType, resource, roleName, userName } from './ramViews.js';
 

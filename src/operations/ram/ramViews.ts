@@ -2,8 +2,8 @@
  * What the RAM operations share: parameter checks with RAM's rules (a bad value's message names the rule),
  * and the views that turn store rows into the fields of the `@alicloud/ram20150501` response models.
  */
-import { ApiError } from '../../api/errors.js';
-import type { OperationContext } from '../../api/dispatcher.js';
+import { ApiError } from '../../core/errors.js';
+import type { OperationContext } from '../operation.js';
 import { ramArn } from '../../ram/systemPolicies.js';
 import type { AccessKeyInfo, AttachmentRecord, PolicyRecord, PolicyType, PolicyVersionRecord, RamGroupRow, RamRoleRow, RamUserRow } from '../../store/ram/index.js';
 

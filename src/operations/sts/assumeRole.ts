@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ApiError } from '../../api/errors.js';
-import type { Operation } from '../../api/dispatcher.js';
+import { ApiError } from '../../core/errors.js';
+import type { Operation } from '../operation.js';
 import { authorize, accessDeniedDetail, recordDecision, requestContext } from '../../access/authorize.js';
 import { principalArn, principalDisplayName, principalTypeName } from '../../access/principal.js';
 import { STS_KEY_PREFIX } from '../../access/credentials.js';

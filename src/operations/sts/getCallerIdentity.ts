@@ -1,4 +1,4 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { principalArn } from '../../access/principal.js';
 
 /** Who the credentials belong to. Needs no permission, as in the cloud. */

@@ -1,4 +1,4 @@
-import type { Operation } from '../../api/dispatcher.js';
+import type { Operation } from '../operation.js';
 import { assumeRole } from './assumeRole.js';
 import { getCallerIdentity } from './getCallerIdentity.js';
 

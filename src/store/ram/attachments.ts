@@ -1,5 +1,5 @@
 /** Which policies are attached to which users, groups and roles, and what decides for a principal. */
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { SYSTEM_POLICIES } from '../../ram/systemPolicies.js';
 import type { NamedPolicy } from '../../ram/evaluatePolicy.js';
 import { inserted, parseStored, principalMissing, type AttachmentRecord, type PolicyType, type PrincipalType, type RamContext } from './shared.js';

@@ -1,5 +1,5 @@
 /** RAM groups and their members. */
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { attachedPolicyNames, inserted, pageByName, randomBase62, type GroupMembership, type Page, type RamContext, type RamGroupRow } from './shared.js';
 
 export function ramGroups({ db, inTransaction, principalExists }: RamContext) {

@@ -2,7 +2,7 @@
  * Policies as RAM shows them: System policies (constants, never stored: listed and attached like custom ones
  * but never created, changed or deleted) and each account's custom policies with their versions.
  */
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { SYSTEM_POLICIES, type SystemPolicy } from '../../ram/systemPolicies.js';
 import {
   decodePolicyMarker,

@@ -1,5 +1,5 @@
 /** RAM roles, and the default service role every account gets. */
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { DEFAULT_SERVICE_ROLE } from '../../ram/systemPolicies.js';
 import { attachedPolicyNames, inserted, newNumericId, pageByName, validatedDocument, type Page, type RamContext, type RamRoleRow } from './shared.js';
 

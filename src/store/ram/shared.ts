@@ -17,7 +17,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { PostgresAdapter, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database, RamGroupsTable, RamPoliciesTable, RamPolicyVersionsTable, RamRolesTable, RamUsersTable } from '../schema.js';
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { MalformedPolicyDocumentError, parsePolicyDocument, type PolicyKind } from '../../ram/policyDocument.js';
 
 export type RamUserRow = Selectable<RamUsersTable>;

@@ -1,5 +1,5 @@
 /** RAM users and their AccessKeys (the keys themselves, sealed, are the accounts store's). */
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../core/errors.js';
 import { attachedPolicyNames, inserted, MAX_USER_ACCESS_KEYS, newNumericId, pageByName, type AccessKeyInfo, type Page, type RamContext, type RamUserRow } from './shared.js';
 
 export function ramUsers({ db, inTransaction, principalExists }: RamContext) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError } from '../../src/api/errors.js';
-import { MAX_STRUCT_JSON_BYTES, readStructParameter } from '../../src/api/structParameters.js';
+import { ApiError } from '../../src/core/errors.js';
+import { MAX_STRUCT_JSON_BYTES, readStructParameter } from '../../src/core/structParameters.js';
 
 /** Asserts `fn` throws InvalidArgument (400) whose message matches `message`. */
 function assertInvalid(fn: () => unknown, message: RegExp | string): void {
