@@ -14,6 +14,8 @@ import { httpsOptions, trustHops, withServerLimits } from './api/serverOptions.j
 import { frameworkError, requestAborted, storageUnavailable } from './api/errorMapping.js';
 import { answerClientError, writeRawError } from './api/rawErrors.js';
 import { createMetrics } from './metrics.js';
+import { InFlightWork } from './api/inFlightWork.js';
+import { AuditTrail } from './access/auditTrail.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
@@ -26,6 +28,10 @@ declare module 'fastify' {
     action?: string;
     /** The Code of an error reply, for the metrics. */
     errorCode?: string;
+  }
+  interface FastifyInstance {
+    /** The requests' work still running: a graceful stop waits for it before closing the database. */
+    inFlight: InFlightWork;
   }
 }
 
@@ -102,7 +108,11 @@ export function buildApp(services: Services) {
     nowMs: () => Date.now(),
   };
 
-  const rpc = async (request: FastifyRequest, reply: FastifyReply) => {
+  const inFlight = new InFlightWork();
+  app.decorate('inFlight', inFlight);
+
+  const rpc = (request: FastifyRequest, reply: FastifyReply) => inFlight.run(() => serveRpc(request, reply));
+  const serveRpc = async (request: FastifyRequest, reply: FastifyReply) => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const params = readParameters(request.raw.url ?? '/', rawBody);
     const { action, version, operation } = resolveOperation(params.all, request.headers);
@@ -116,7 +126,15 @@ export function buildApp(services: Services) {
     );
     const facts = { sourceIp: request.ip, secureTransport: request.protocol === 'https', userAgent: request.headers['user-agent'] ?? '' };
     const observe = metrics.tokenEvent;
-    const result = await operation({ params: params.all, caller, request: facts, requestId: request.id, services, log: request.log, observe });
+    const audit = new AuditTrail();
+    let result: Record<string, unknown>;
+    try {
+      result = await operation({ params: params.all, caller, request: facts, requestId: request.id, audit, services, log: request.log, observe });
+    } finally {
+      // Decisions not committed with the call's effect (a denial, a read, a retried refresh) are written now,
+      // before the reply, in one statement.
+      await services.audit.recordAll(audit.pending());
+    }
     return reply.send({ RequestId: request.id, ...result });
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: rpc });

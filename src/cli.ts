@@ -78,7 +78,7 @@ withSettings(program.command('migrate').description('apply pending database migr
 withSettings(
   program
     .command('rotate-master-key')
-    .description('reseal every AccessKey and STS secret under a new master key (one transaction), then restart every node with it'),
+    .description('reseal every stored secret (AccessKey, STS, document passwords) under a new master key (one transaction), then restart every node with it'),
   STORAGE_SETTINGS,
 )
   .option('--new-key <key>', 'the new master key, 64 hex characters or base64 of 32 bytes (default: generated)')
@@ -92,7 +92,7 @@ withSettings(
     const count = (r: { resealed: number; alreadyNew: number }, what: string) =>
       `${r.resealed} ${what}${r.alreadyNew ? ` (${r.alreadyNew} already under the new key)` : ''}`;
     process.stdout.write(
-      `resealed ${count(report.accessKeys, 'AccessKey secrets')} and ${count(report.stsCredentials, 'STS credential secrets')} (${report.engine}: ${report.location})\n`,
+      `resealed ${count(report.accessKeys, 'AccessKey secrets')}, ${count(report.stsCredentials, 'STS credential secrets')} and ${count(report.sessionSecrets, 'session secrets (document passwords)')} (${report.engine}: ${report.location})\n`,
     );
     if (report.keyFile) {
       process.stdout.write(`new master key written to ${report.keyFile}${report.resumed ? ' (finished an interrupted rotation)' : ''}\n`);

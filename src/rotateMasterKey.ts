@@ -24,6 +24,7 @@ import { MASTER_KEY_FILE, parseMasterKey, type ResealResult } from './crypto/mas
 import { migrateToLatest, openDatabase, type Engine } from './store/database.js';
 import { resealAccessKeySecrets } from './store/accounts.js';
 import { resealStsSecrets } from './store/sts.js';
+import { resealSessionSecrets } from './store/sessions.js';
 
 export const PENDING_MASTER_KEY_FILE = 'master.key.next';
 
@@ -32,6 +33,8 @@ export interface RotationReport {
   location: string;
   accessKeys: ResealResult;
   stsCredentials: ResealResult;
+  /** WebOffice sessions' secret options (document passwords). */
+  sessionSecrets: ResealResult;
   /** Where the new key now is, when the current key came from the key file. */
   keyFile?: string;
   /** True when the key of an earlier, interrupted rotation (`master.key.next`) was used. */
@@ -84,16 +87,17 @@ export async function rotateMasterKey(
       // write lock at BEGIN IMMEDIATE; PostgreSQL's SHARE ROW EXCLUSIVE blocks inserts and updates only.
       await sql.raw(database.engine === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
       try {
-        if (database.engine === 'postgres') await sql`lock table access_keys, sts_credentials in share row exclusive mode`.execute(conn);
+        if (database.engine === 'postgres') await sql`lock table access_keys, sts_credentials, weboffice_sessions in share row exclusive mode`.execute(conn);
         const accessKeys = await resealAccessKeySecrets(conn, keys);
         const stsCredentials = await resealStsSecrets(conn, keys);
-        const unreadable = [...accessKeys.unreadable, ...stsCredentials.unreadable];
+        const sessionSecrets = await resealSessionSecrets(conn, keys);
+        const unreadable = [...accessKeys.unreadable, ...stsCredentials.unreadable, ...sessionSecrets.unreadable];
         if (unreadable.length > 0) {
           const shown = unreadable.slice(0, 10).join(', ') + (unreadable.length > 10 ? `, … (${unreadable.length} in all)` : '');
           throw new Error(`nothing changed: the secrets of ${shown} open with neither the current nor the new master key`);
         }
         await sql`commit`.execute(conn);
-        return { accessKeys, stsCredentials };
+        return { accessKeys, stsCredentials, sessionSecrets };
       } catch (err) {
         await sql`rollback`.execute(conn).catch(() => {});
         throw err;

@@ -13,6 +13,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** How long a stop waits for running requests (each is bounded by the database timeouts well below this). */
+const DRAIN_TIMEOUT_MS = 8_000;
+
 export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   let url = '';
@@ -36,6 +39,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     (stopping ??= (async () => {
       stopSweeper();
       await app.close(); // stops accepting, lets in-flight requests finish
+      // A request whose client hung up is still being served: its rotation, usage and audit must land
+      // before the database closes under it.
+      if (!(await app.inFlight.drained(DRAIN_TIMEOUT_MS))) log.warn({ event: 'server.drain_timeout' }, 'requests still running after the drain timeout');
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');
     })());

@@ -60,7 +60,7 @@ export async function openServices(config: Config, log: Logger, listeningUrl: ()
     buckets: bucketStore(db),
     nonces: nonceStore(db),
     usage: usageStore(db),
-    sessions: sessionStore(db),
+    sessions: sessionStore(db, masterKey),
     sts: stsStore(db, masterKey),
     audit: auditStore(db),
     ram: ramStore(db),

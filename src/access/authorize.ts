@@ -7,14 +7,16 @@ import { ApiError, type AccessDeniedDetail } from '../core/errors.js';
 import { evaluatePolicies, type Decision, type NamedPolicy, type RequestContext } from '../ram/evaluatePolicy.js';
 import { principalArn, principalDisplayName, principalTypeName, type Caller, type Principal } from './principal.js';
 import type { RamStore } from '../store/ram/index.js';
-import type { AuditStore } from '../store/audit.js';
+import type { AuditTrail } from './auditTrail.js';
 
 /** What an authorization needs of the request being served (an operation's context has all of it). */
 export interface AuthorizationContext {
   caller: Caller;
   request: RequestFacts;
   requestId: string;
-  services: { ram: RamStore; audit: AuditStore };
+  /** Where this request's decisions are kept until they are written. */
+  audit: AuditTrail;
+  services: { ram: RamStore };
 }
 
 export interface RequestFacts {
@@ -55,13 +57,14 @@ export async function decide(ram: RamStore, principal: Principal, action: string
   return evaluatePolicies({ action, resource, context }, identity, session);
 }
 
-export async function recordDecision(
-  audit: AuditStore,
+/** Keeps a decision in the request's audit trail (written with the call's effect, or when the call ends). */
+export function recordDecision(
+  audit: AuditTrail,
   entry: { requestId: string; accountId: string; principal: string; principalType: string; action: string; resource: string; decision: Decision; rootAccount?: boolean },
-): Promise<void> {
+): void {
   const now = new Date();
   const { decision } = entry;
-  await audit.record({
+  audit.add({
     at: now.toISOString(),
     at_ms: now.getTime(),
     request_id: entry.requestId,
@@ -96,7 +99,7 @@ export async function authorize(ctx: AuthorizationContext, action: string, resou
   const { principal } = ctx.caller;
   const decision = await decide(ctx.services.ram, principal, action, resource, requestContext(ctx.request, ctx.caller.accessKeyId));
   const arn = principalArn(principal);
-  await recordDecision(ctx.services.audit, {
+  recordDecision(ctx.audit, {
     requestId: ctx.requestId,
     accountId: principal.accountId,
     principal: arn,

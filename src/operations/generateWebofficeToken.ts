@@ -3,7 +3,7 @@ import type { Operation } from './operation.js';
 import { parseGenerateParameters, type RememberedOptions } from '../tokens/webofficeOptions.js';
 import { startSession } from '../tokens/webofficeSessions.js';
 import { nowNanos } from '../tokens/time.js';
-import { recordUsage } from './recordUsage.js';
+import { billableCallRecords } from './callRecords.js';
 import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, findProject, openProjectDocument } from './projectAccess.js';
 
@@ -16,16 +16,21 @@ export const generateWebofficeToken: Operation = async (ctx) => {
   const document = await openProjectDocument(ctx, project, options.source, options.credentialConfig);
   // Users are told apart by Id; without one, WebOffice makes one up (and shows the name "Unknown").
   const user = { ...options.user, Id: options.user.Id ?? randomBytes(6).toString('hex') };
-  const remembered: RememberedOptions = { ...options, user, document: { version: document.version, size: document.size, etag: document.etag } };
+  // The document's password is a secret: remembered apart from the options, sealed at rest.
+  const { password, ...withoutSecrets } = options;
+  const remembered: RememberedOptions = { ...withoutSecrets, user, document: { version: document.version, size: document.size, etag: document.etag } };
   const now = nowNanos();
+  let records: ReturnType<typeof billableCallRecords> | undefined;
   const { sessionId, pair } = await startSession(services.sessions, services.tokenSettings, {
     accountId: caller.accountId,
     projectId: project.id,
     options: JSON.stringify(remembered),
+    secrets: password === undefined ? {} : { password },
     fileId: document.fileId,
     now,
+    records: (id) => (records = billableCallRecords(ctx, 'GenerateWebofficeToken', { project, options: remembered, sessionId: id, now })),
   });
-  await recordUsage(ctx, 'GenerateWebofficeToken', { project, options: remembered, sessionId, now });
+  records?.committed();
   log.info({ event: 'token.issued', sessionId, projectId: project.id, accountId: caller.accountId, fileId: document.fileId }, 'WebOffice token issued');
   return {
     WebofficeURL: `${services.publicUrl()}/office/${options.family}/${document.fileId}?_w_tokentype=1`,

@@ -2,6 +2,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../access/principal.js';
 import type { RequestFacts } from '../access/authorize.js';
+import type { AuditTrail } from '../access/auditTrail.js';
 import type { Services } from '../services.js';
 import type { TokenEvent } from '../metrics.js';
 
@@ -11,6 +12,8 @@ export interface OperationContext {
   /** Facts about the request that policy conditions look at (source IP, TLS, user agent). */
   request: RequestFacts;
   requestId: string;
+  /** This request's authorization decisions, until they are written (see AuditTrail). */
+  audit: AuditTrail;
   services: Services;
   log: FastifyBaseLogger;
   /** Counts a token event in the metrics (beside its log line). */

@@ -43,8 +43,8 @@ function readerThroughChain(ctx: OperationContext, project: ProjectRow, source: 
       return role && { id: role.id, accountId, name: role.name, trustPolicy: parsePolicyDocument(role.trust_policy, 'trust') };
     },
     rolePolicies: (accountId, name) => services.ram.policiesOf(accountId, { type: 'Role', name }),
-    onDecision: ({ principal, action, resource, decision }) =>
-      recordDecision(services.audit, { requestId: ctx.requestId, accountId: project.account_id, principal, principalType: 'AssumedRoleUser', action, resource, decision }),
+    onDecision: async ({ principal, action, resource, decision }) =>
+      recordDecision(ctx.audit, { requestId: ctx.requestId, accountId: project.account_id, principal, principalType: 'AssumedRoleUser', action, resource, decision }),
   };
   return async (bucketOwner: string) => {
     await checkDocumentAccess(deps, {

@@ -2,7 +2,7 @@ import type { Operation } from './operation.js';
 import { parseRefreshParameters, type WebofficeOptions } from '../tokens/webofficeOptions.js';
 import { refreshSession } from '../tokens/webofficeSessions.js';
 import { nowNanos } from '../tokens/time.js';
-import { recordUsage } from './recordUsage.js';
+import { billableCallRecords } from './callRecords.js';
 import { validateProjectName } from '../projects/projectName.js';
 import { authorizeProject, checkProjectDocument, findProject } from './projectAccess.js';
 
@@ -19,6 +19,7 @@ export const refreshWebofficeToken: Operation = async (ctx) => {
   await authorizeProject(ctx, 'RefreshWebofficeToken', project.name);
   const now = nowNanos();
   let options: WebofficeOptions | undefined;
+  let records: ReturnType<typeof billableCallRecords> | undefined;
   const { session, pair, outcome } = await refreshSession(services.sessions, services.tokenSettings, {
     projectId: project.id,
     accessToken,
@@ -30,14 +31,14 @@ export const refreshWebofficeToken: Operation = async (ctx) => {
       await checkProjectDocument(ctx, project, options.source, options.credentialConfig);
       if (credentialConfig) await services.sessions.updateOptions(current.id, JSON.stringify(options));
     },
+    // Billed once per rotation, in the rotation's transaction: a retried refresh writes nothing.
+    records: (current) => (records = billableCallRecords(ctx, 'RefreshWebofficeToken', { project, options: options!, sessionId: current.id, now })),
     onReuse: (sessionId) => {
       log.warn({ event: 'token.reuse_detected', sessionId, projectId: project.id, accountId: caller.accountId }, 'spent refresh token presented again; session revoked');
       ctx.observe?.('token.reuse_detected');
     },
   });
-  if (outcome === 'refreshed' && options) {
-    await recordUsage(ctx, 'RefreshWebofficeToken', { project, options, sessionId: session.id, now });
-  }
+  if (outcome === 'refreshed') records?.committed();
   const event = outcome === 'refreshed' ? 'token.refreshed' : 'token.retried';
   log.info({ event, sessionId: session.id, projectId: project.id }, `WebOffice token ${outcome}`);
   ctx.observe?.(event);

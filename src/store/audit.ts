@@ -7,8 +7,10 @@ export type AuditRecord = Omit<Selectable<AuditRecordsTable>, 'id'>;
 /** Authorization decisions: who asked for what on which resource, the answer and the statement that gave it. */
 export function auditStore(db: Kysely<Database>) {
   return {
-    async record(record: AuditRecord): Promise<void> {
-      await db.insertInto('audit_records').values({ id: randomUUID(), ...record }).execute();
+    /** Writes a request's decisions in one statement. */
+    async recordAll(records: readonly AuditRecord[]): Promise<void> {
+      if (records.length === 0) return;
+      await db.insertInto('audit_records').values(records.map((record) => ({ id: randomUUID(), ...record }))).execute();
     },
 
     async list(filter: { sinceMs?: number; accountId?: string; limit?: number }): Promise<AuditRecord[]> {

@@ -49,6 +49,8 @@ export interface WebofficeSessionsTable {
   revoked_reason: string | null;
   /** Latest refresh-token expiry of the session: after it (plus retention) the session is swept. */
   expires_ms: number;
+  /** The secret options (JSON: the document's Password), sealed under the master key; null when there are none. */
+  secrets_sealed: string | null;
 }
 
 export interface WebofficeTokensTable {

@@ -1,12 +1,28 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
-import type { NewTokenRow, SessionRecord, SessionStore, TokenRecord } from '../tokens/webofficeSessions.js';
+import { writeCallRecords } from './callRecords.js';
+import { open, seal } from '../crypto/aead.js';
+import { resealAll, type ResealResult } from '../crypto/masterKey.js';
+import type { NewTokenRow, SessionRecord, SessionSecrets, SessionStore, TokenRecord } from '../tokens/webofficeSessions.js';
 
-/** WebOffice sessions and their token pairs, on either engine. */
-export function sessionStore(db: Kysely<Database>): SessionStore & SessionQueries {
+/** The associated data of a session's sealed secrets: binds the ciphertext to its session. */
+const secretsAad = (sessionId: string) => `weboffice-session-secrets:${sessionId}`;
+
+/** WebOffice sessions and their token pairs, on either engine. A session's secret options are sealed under the master key. */
+export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionStore & SessionQueries {
+  const toSessionRecord = (row: Selectable<WebofficeSessionsTable>): SessionRecord => ({
+    id: row.id,
+    accountId: row.account_id,
+    projectId: row.project_id,
+    options: row.options,
+    fileId: row.file_id,
+    revokedAtMs: row.revoked_at_ms,
+    secrets: openSecrets(masterKey, row),
+  });
+
   return {
-    async createSession(session, first) {
+    async createSession(session, first, records) {
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('weboffice_sessions')
@@ -20,9 +36,11 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
             revoked_at_ms: null,
             revoked_reason: null,
             expires_ms: first.refreshExpiresMs,
+            secrets_sealed: Object.keys(session.secrets).length > 0 ? seal(masterKey, JSON.stringify(session.secrets), secretsAad(session.id)) : null,
           })
           .execute();
         await trx.insertInto('weboffice_tokens').values(tokenRow(session.id, first)).execute();
+        await writeCallRecords(trx, records);
       });
     },
 
@@ -38,7 +56,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
       return token ? toTokenRecord(token) : undefined;
     },
 
-    async rotate({ tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed }) {
+    async rotate({ tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed, records }) {
       return retryOnConflict(() => db.transaction().execute(async (trx) => {
         // The write comes first: on SQLite it takes the write lock at once (so a second process waits on
         // the busy timeout rather than failing on a stale snapshot); on PostgreSQL the row lock makes a
@@ -55,6 +73,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
         if (Number(spent.numUpdatedRows) !== 1) return false;
         await trx.insertInto('weboffice_tokens').values(tokenRow(sessionId, successor)).execute();
         await trx.updateTable('weboffice_sessions').set({ expires_ms: successor.refreshExpiresMs }).where('id', '=', sessionId).execute();
+        await writeCallRecords(trx, records);
         return true;
       }));
     },
@@ -168,13 +187,19 @@ function toTokenRecord(row: Selectable<WebofficeTokensTable>): TokenRecord {
   };
 }
 
-function toSessionRecord(row: Selectable<WebofficeSessionsTable>): SessionRecord {
-  return {
-    id: row.id,
-    accountId: row.account_id,
-    projectId: row.project_id,
-    options: row.options,
-    fileId: row.file_id,
-    revokedAtMs: row.revoked_at_ms,
-  };
+function openSecrets(masterKey: Buffer, row: Selectable<WebofficeSessionsTable>): SessionSecrets {
+  if (row.secrets_sealed === null) return {};
+  const text = open(masterKey, row.secrets_sealed, secretsAad(row.id));
+  if (text === undefined) throw new Error(`the secrets of session ${row.id} cannot be opened: wrong master key?`);
+  return JSON.parse(text) as SessionSecrets;
+}
+
+/** Master-key rotation, sessions part: every session's sealed secrets (a document Password), like the AccessKey secrets. */
+export async function resealSessionSecrets(trx: Kysely<Database>, keys: { from: Buffer; to: Buffer }): Promise<ResealResult> {
+  const rows = await trx.selectFrom('weboffice_sessions').select(['id', 'secrets_sealed']).where('secrets_sealed', 'is not', null).orderBy('id').execute();
+  return resealAll(
+    rows.map((row) => ({ id: row.id, sealed: row.secrets_sealed!, associatedData: secretsAad(row.id) })),
+    keys,
+    (id, sealed) => trx.updateTable('weboffice_sessions').set({ secrets_sealed: sealed }).where('id', '=', id).execute(),
+  );
 }

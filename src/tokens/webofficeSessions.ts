@@ -9,6 +9,7 @@ import { deriveKey, open, seal } from '../crypto/aead.js';
 import { safeEqual } from '../core/safeEqual.js';
 import { formatNanos, nanosToMillis, type Nanos } from './time.js';
 import { hashToken, newToken } from './tokenValues.js';
+import type { CallRecords } from '../store/callRecords.js';
 
 export interface TokenSettings {
   accessTokenTtlMs: number;
@@ -31,9 +32,16 @@ export interface SessionRecord {
   id: string;
   accountId: string;
   projectId: string;
+  /** The remembered Generate options (JSON) without their secrets, which are in `secrets`. */
   options: string;
   fileId: string;
   revokedAtMs: number | null;
+  /** The options that are secrets (the document's Password): kept sealed under the master key at rest. */
+  secrets: SessionSecrets;
+}
+
+export interface SessionSecrets {
+  password?: string;
 }
 
 export interface TokenRecord {
@@ -59,15 +67,16 @@ export interface NewTokenRow {
 }
 
 export interface SessionStore {
-  /** Inserts a session with its first pair, in one transaction. */
-  createSession(session: Omit<SessionRecord, 'revokedAtMs'> & { createdAt: string }, first: NewTokenRow): Promise<void>;
+  /** Inserts a session with its first pair and the call's records, in one transaction. */
+  createSession(session: Omit<SessionRecord, 'revokedAtMs'> & { createdAt: string }, first: NewTokenRow, records?: CallRecords): Promise<void>;
   findByRefreshHash(refreshHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
   findToken(id: string): Promise<TokenRecord | undefined>;
   /**
    * Spends `tokenId` and inserts its successor, atomically: the guarded update only matches while the token
-   * is unspent and its session unrevoked, so of two concurrent callers exactly one gets `true`.
+   * is unspent and its session unrevoked, so of two concurrent callers exactly one gets `true`. The call's
+   * records are written in the same transaction, only when it spends the token.
    */
-  rotate(args: { tokenId: string; sessionId: string; nowMs: number; accessValidUntilMs: number; successor: NewTokenRow; successorSealed: string }): Promise<boolean>;
+  rotate(args: { tokenId: string; sessionId: string; nowMs: number; accessValidUntilMs: number; successor: NewTokenRow; successorSealed: string; records?: CallRecords }): Promise<boolean>;
   /** Revokes the session and every pair descended from it. */
   revokeSession(sessionId: string, reason: string, nowMs: number): Promise<void>;
 }
@@ -98,13 +107,23 @@ function issuePair(issuedAt: Nanos, settings: TokenSettings): { pair: TokenPair;
 export async function startSession(
   store: SessionStore,
   settings: TokenSettings,
-  args: { accountId: string; projectId: string; options: string; fileId: string; now: Nanos },
+  args: {
+    accountId: string;
+    projectId: string;
+    options: string;
+    secrets?: SessionSecrets;
+    fileId: string;
+    now: Nanos;
+    /** What the call leaves behind (usage, audit), written with the new session. */
+    records?: (sessionId: string) => CallRecords;
+  },
 ): Promise<{ sessionId: string; pair: TokenPair }> {
   const { pair, row } = issuePair(args.now, settings);
   const sessionId = randomUUID();
   await store.createSession(
-    { id: sessionId, accountId: args.accountId, projectId: args.projectId, options: args.options, fileId: args.fileId, createdAt: formatNanos(args.now) },
+    { id: sessionId, accountId: args.accountId, projectId: args.projectId, options: args.options, secrets: args.secrets ?? {}, fileId: args.fileId, createdAt: formatNanos(args.now) },
     row,
+    args.records?.(sessionId),
   );
   return { sessionId, pair };
 }
@@ -132,6 +151,8 @@ export async function refreshSession(
     now: Nanos;
     /** Checks that may still refuse the refresh once the pair is known good (the authorization chain). */
     authorizeSession?: (session: SessionRecord) => Promise<void>;
+    /** What a refresh that rotates leaves behind (usage, audit), written in the rotation's transaction. */
+    records?: (session: SessionRecord) => CallRecords;
     onReuse?: (sessionId: string) => void;
   },
 ): Promise<{ session: SessionRecord; pair: TokenPair; outcome: RefreshOutcome }> {
@@ -156,6 +177,7 @@ export async function refreshSession(
       accessValidUntilMs: Math.min(token.accessValidUntilMs, nowMs + settings.previousTokenGraceMs),
       successor: row,
       successorSealed: seal(successorKey(args.refreshToken, token.id), JSON.stringify(pair), row.id),
+      records: args.records?.(session),
     });
     if (spent) return { session, pair, outcome: 'refreshed' };
     // Another request spent it between our read and our update: from here on it is a retry or a reuse.

@@ -13,6 +13,7 @@ import { createPostgresSchema, postgresReachable, TEST_POSTGRES_URL } from './en
 import { makeDataDir, putDocument, startServer, type RootCredentials, type TestServer } from './server.js';
 import { signedRpcForm, type Credentials } from './popClient.js';
 import { hashToken } from '../../src/tokens/tokenValues.js';
+import { answerRelay, type AnswerRelay } from './answerRelay.js';
 
 export type EngineName = 'sqlite' | 'postgres';
 
@@ -121,19 +122,24 @@ export interface Cluster {
   engine: EngineName;
   /** The current process of each node (replaced by `restart`). */
   nodes: TestServer[];
+  /** Node `i` as the load's clients reach it: through a relay that can hold its answers (see answerRelay.ts). */
+  via(i: number): { url: string };
+  /** Holds every node's answers; the returned function lets them through again. */
+  holdAnswers(): () => void;
   root: RootCredentials;
   project: string;
   sourceUri: string;
   /** PostgreSQL: the schema's URL (for the test's own connections). */
   postgresUrl?: string;
   /** Kills (SIGKILL) or stops (SIGTERM) node `i` and waits for its exit; returns exit code or signal. */
-  halt(i: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<string>;
+  halt(i: number, signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT'): Promise<string>;
   /** The logs (stderr) of every process the cluster ran, halted ones included. */
   allStderr(): string;
   /** Starts node `i` again on the same data and configuration (a new port). */
   restart(i: number): Promise<TestServer>;
   generate(node?: number): Promise<Pair>;
   tokens(): Promise<TokenTables>;
+  billing(): Promise<BillingCounts>;
   dispose(): Promise<void>;
 }
 
@@ -190,10 +196,16 @@ export async function startCluster(engine: EngineName, count: number, extraEnv: 
     throw err;
   }
 
+  const relays: AnswerRelay[] = await Promise.all(nodes.map((n) => answerRelay(Number(new URL(n.url).port))));
   const halted: TestServer[] = [];
   const cluster: Cluster = {
     engine,
     nodes,
+    via: (i) => relays[i],
+    holdAnswers() {
+      const releases = relays.map((r) => r.hold());
+      return () => releases.forEach((release) => release());
+    },
     root,
     project,
     sourceUri,
@@ -208,7 +220,10 @@ export async function startCluster(engine: EngineName, count: number, extraEnv: 
       // A graceful stop that takes over 10 s is cut short (and then reads as SIGKILL, not a clean exit 0).
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       try {
-        return await exited;
+        const how = await exited;
+        // The process is gone; let its relay see its connections close (and drop what it had answered) first.
+        await relays[i].upstreamsClosed();
+        return how;
       } finally {
         clearTimeout(timer);
       }
@@ -216,6 +231,7 @@ export async function startCluster(engine: EngineName, count: number, extraEnv: 
     allStderr: () => [...halted, ...nodes].map((n) => n.stderr()).join('\n'),
     async restart(i) {
       nodes[i] = await startServer(envs[i]);
+      relays[i].retarget(Number(new URL(nodes[i].url).port));
       return nodes[i];
     },
     async generate(node = 0) {
@@ -224,8 +240,10 @@ export async function startCluster(engine: EngineName, count: number, extraEnv: 
       return pairOf(result.body);
     },
     tokens: () => readTokenTables(engine === 'postgres' ? { postgresUrl: schema!.url } : { dataDir: envs[0].IMM_DATA_DIR }),
+    billing: () => readBillingCounts(engine === 'postgres' ? { postgresUrl: schema!.url } : { dataDir: envs[0].IMM_DATA_DIR }),
     async dispose() {
       await Promise.all(nodes.map((n) => stopWithin(n)));
+      await Promise.all(relays.map((r) => r.close()));
       await schema?.drop();
     },
   };
@@ -372,7 +390,7 @@ export function refreshLoad(cluster: Cluster, firstPairs: Pair[], options: { max
     while (running && client.failures.length === 0 && Date.now() < deadline) {
       const node = (c + failed) % cluster.nodes.length;
       inFlight[node]++;
-      const result = await rpc(cluster.nodes[node], cluster.root, 'RefreshWebofficeToken', { ProjectName: cluster.project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
+      const result = await rpc(cluster.via(node), cluster.root, 'RefreshWebofficeToken', { ProjectName: cluster.project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
       inFlight[node]--;
       if (result.kind === 'http' && result.status === 200) {
         pair = pairOf(result.body);
@@ -406,25 +424,19 @@ export function refreshLoad(cluster: Cluster, firstPairs: Pair[], options: { max
 }
 
 /**
- * PostgreSQL: parks refreshes between their commit and their answer, until the returned function is called. A
- * rotation commits before its usage record is written; a lock on usage_records holds the calls there, so a
- * node killed meanwhile dies with committed refreshes it never answered (what the retry window is for).
+ * Parks refreshes between their commit and their answer, until the returned function is called: the nodes'
+ * answers are held in their relays, so a node killed meanwhile dies with committed refreshes whose answers never
+ * reached their clients (what the retry window is for). Held `ms` first, so that such calls surely exist.
  */
 export async function parkCommittedRefreshes(cluster: Cluster, ms = 400): Promise<() => Promise<void>> {
-  const lock = new pg.Client({ connectionString: cluster.postgresUrl });
-  await lock.connect();
-  await lock.query('begin');
-  await lock.query('lock table usage_records in exclusive mode');
+  const release = cluster.holdAnswers();
   await sleep(ms);
-  return async () => {
-    await lock.query('rollback');
-    await lock.end();
-  };
+  return async () => release();
 }
 
 /** Refreshes `pair` on `node`; returns the result. */
 export function refresh(cluster: Cluster, node: number, pair: Pair): Promise<CallResult> {
-  return rpc(cluster.nodes[node], cluster.root, 'RefreshWebofficeToken', { ProjectName: cluster.project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
+  return rpc(cluster.via(node), cluster.root, 'RefreshWebofficeToken', { ProjectName: cluster.project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
 }
 
 /** Asserts `result` is a 4xx in our envelope with `code`. */
@@ -437,4 +449,42 @@ export function assertRefused(result: CallResult, code: string, what: string): v
 export function assertRefreshed(result: CallResult, what: string): Pair {
   assert.ok(result.kind === 'http' && result.status === 200 && typeof result.body.RefreshToken === 'string', `${what}: ${describeResult(result)}`);
   return pairOf(result.body);
+}
+
+/** What the calls left behind, straight from the database: spent tokens and sessions against their usage rows. */
+export interface BillingCounts {
+  spentTokens: number;
+  refreshUsage: number;
+  sessions: number;
+  generateUsage: number;
+  /** Audit rows allowing imm:RefreshWebofficeToken (one per refresh call that got that far, billed or not). */
+  refreshAllowed: number;
+}
+
+export async function readBillingCounts(where: { dataDir: string } | { postgresUrl: string }): Promise<BillingCounts> {
+  const queries = {
+    spentTokens: 'select count(*) as n from weboffice_tokens where spent_at_ms is not null',
+    refreshUsage: "select count(*) as n from usage_records where operation = 'RefreshWebofficeToken'",
+    sessions: 'select count(*) as n from weboffice_sessions',
+    generateUsage: "select count(*) as n from usage_records where operation = 'GenerateWebofficeToken'",
+    refreshAllowed: "select count(*) as n from audit_records where action = 'imm:RefreshWebofficeToken' and decision = 'Allow'",
+  };
+  const counts = {} as BillingCounts;
+  if ('dataDir' in where) {
+    const db = new SQLite(path.join(where.dataDir, 'imm-weboffice.db'), { readonly: true, fileMustExist: true });
+    try {
+      for (const [name, text] of Object.entries(queries)) counts[name as keyof BillingCounts] = Number((db.prepare(text).get() as { n: number }).n);
+    } finally {
+      db.close();
+    }
+    return counts;
+  }
+  const client = new pg.Client({ connectionString: where.postgresUrl });
+  await client.connect();
+  try {
+    for (const [name, text] of Object.entries(queries)) counts[name as keyof BillingCounts] = Number((await client.query(text)).rows[0].n);
+  } finally {
+    await client.end();
+  }
+  return counts;
 }

@@ -1,8 +1,8 @@
 /**
- * Secrets at rest: after a full flow (GenerateWebofficeToken, RefreshWebofficeToken, RAM CreateAccessKey, STS
- * AssumeRole), the raw database — SQLite's file bytes (database and WAL), PostgreSQL's every row of every table
- * as text — holds no token (access, refresh, security) and no AccessKey secret (root, RAM user, STS) in
- * plaintext, nor hex- or base64-encoded. (The AccessKeyIds, stored in clear, are found: the search does see the rows.)
+ * Secrets at rest: after a full flow (GenerateWebofficeToken with a document Password, RefreshWebofficeToken, RAM
+ * CreateAccessKey, STS AssumeRole), the raw database — SQLite's file bytes (database and WAL), PostgreSQL's every
+ * row of every table as text — holds no token (access, refresh, security), no AccessKey secret (root, RAM user,
+ * STS) and no option that is a secret (the document's Password) in plaintext, nor hex- or base64-encoded. (The AccessKeyIds, stored in clear, are found: the search does see the rows.)
  *
  * Then `imm-weboffice rotate-master-key`: every secret is resealed under a new key, in one transaction. The
  * node restarted with the new key authenticates every old credential; the old key opens nothing any more (a
@@ -36,6 +36,8 @@ interface Flow {
   /** AccessKeyIds (stored in clear): the positive control of the search. */
   ids: string[];
   credentials: { root: Credentials; user: Credentials; assumed: Credentials };
+  /** Generate's option that is a secret. */
+  password: string;
   latestPair: { AccessToken: string; RefreshToken: string };
 }
 
@@ -46,7 +48,9 @@ async function fullFlow(server: TestServer, root: RootCredentials): Promise<Flow
     putDocument(server, root.AccountId, 'secret-docs', 'plan.docx'),
   ]);
   assert.equal(created.kind === 'http' && created.status, 200, describeResult(created));
-  const generated = await rpc(server, root, 'GenerateWebofficeToken', { ProjectName: project, SourceURI: sourceUri });
+  // Every option of Generate that is a secret: the document's password.
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const generated = await rpc(server, root, 'GenerateWebofficeToken', { ProjectName: project, SourceURI: sourceUri, Password: password });
   assert.ok(generated.kind === 'http' && generated.status === 200, describeResult(generated));
   const first = pairOf(generated.body);
   const refreshed = await rpc(server, root, 'RefreshWebofficeToken', { ProjectName: project, AccessToken: first.AccessToken, RefreshToken: first.RefreshToken });
@@ -71,9 +75,11 @@ async function fullFlow(server: TestServer, root: RootCredentials): Promise<Flow
       'RAM user AccessKeySecret': user.AccessKeySecret,
       'STS AccessKeySecret': assumed.AccessKeySecret,
       'STS SecurityToken': assumed.SecurityToken,
+      'document Password': password,
     },
     ids: [root.AccessKeyId, user.AccessKeyId, assumed.AccessKeyId],
     credentials: { root, user, assumed },
+    password,
     latestPair: second,
   };
 }
@@ -112,7 +118,7 @@ async function cliFails(env: Record<string, string>, args: string[]): Promise<st
 }
 
 /** The sealed secrets, by table and id, as stored. */
-type Sealed = { access_keys: Record<string, string>; sts_credentials: Record<string, string> };
+type Sealed = { access_keys: Record<string, string>; sts_credentials: Record<string, string>; weboffice_sessions: Record<string, string> };
 
 /** Asserts every sealed secret opens with `key` and gives the secret the flow knows (and not with `notKey`). */
 function assertSealedUnder(sealed: Sealed, flow: Flow, key: Buffer, notKey: Buffer): void {
@@ -120,8 +126,11 @@ function assertSealedUnder(sealed: Sealed, flow: Flow, key: Buffer, notKey: Buff
   const entries = [
     ...Object.entries(sealed.access_keys).map(([id, text]) => ({ id, text, aad: `access-key:${id}` })),
     ...Object.entries(sealed.sts_credentials).map(([id, text]) => ({ id, text, aad: `sts-key:${id}` })),
+    ...Object.entries(sealed.weboffice_sessions).map(([id, text]) => ({ id, text, aad: `weboffice-session-secrets:${id}` })),
   ];
-  assert.ok(entries.length >= 3);
+  assert.ok(entries.length >= 4);
+  assert.equal(Object.keys(sealed.weboffice_sessions).length, 1, 'the session opened with a Password has its secrets sealed');
+  for (const text of Object.values(sealed.weboffice_sessions)) assert.deepEqual(JSON.parse(open(key, text, `weboffice-session-secrets:${Object.keys(sealed.weboffice_sessions)[0]}`) ?? '{}'), { password: flow.password });
   for (const { id, text, aad } of entries) {
     const secret = open(key, text, aad);
     assert.notEqual(secret, undefined, `${id} opens with the new key`);
@@ -141,8 +150,9 @@ describe('secrets at rest', { concurrency: true, timeout: 120_000, skip: postgre
     const sealedNow = (): Sealed => {
       const db = new SQLite(path.join(server.dataDir, 'imm-weboffice.db'), { readonly: true });
       try {
-        const rows = (table: string, id: string) => Object.fromEntries((db.prepare(`select ${id} as id, secret_sealed from ${table}`).all() as { id: string; secret_sealed: string }[]).map((r) => [r.id, r.secret_sealed]));
-        return { access_keys: rows('access_keys', 'id'), sts_credentials: rows('sts_credentials', 'access_key_id') };
+        const rows = (table: string, id: string, column = 'secret_sealed') =>
+          Object.fromEntries((db.prepare(`select ${id} as id, ${column} as sealed from ${table} where ${column} is not null`).all() as { id: string; sealed: string }[]).map((r) => [r.id, r.sealed]));
+        return { access_keys: rows('access_keys', 'id'), sts_credentials: rows('sts_credentials', 'access_key_id'), weboffice_sessions: rows('weboffice_sessions', 'id', 'secrets_sealed') };
       } finally {
         db.close();
       }
@@ -169,7 +179,7 @@ describe('secrets at rest', { concurrency: true, timeout: 120_000, skip: postgre
       const oldKey = parseMasterKey(fs.readFileSync(keyFile, 'utf8').trim());
       const before = sealedNow();
       const { stdout } = await cli(server.env, ['rotate-master-key']);
-      assert.match(stdout, /resealed 2 AccessKey secrets and 1 STS credential secrets/);
+      assert.match(stdout, /resealed 2 AccessKey secrets, 1 STS credential secrets and 1 session secrets \(document passwords\)/);
       assert.match(stdout, /new master key written to .*master\.key/);
       const newKey = parseMasterKey(fs.readFileSync(keyFile, 'utf8').trim());
       assert.ok(!newKey.equals(oldKey), 'the key file holds a new key');
@@ -197,7 +207,7 @@ describe('secrets at rest', { concurrency: true, timeout: 120_000, skip: postgre
       await cli({ ...server.env, IMM_MASTER_KEY: current }, ['rotate-master-key', '--new-key', next]);
       fs.writeFileSync(`${keyFile}.next`, `${next}\n`, { mode: 0o600 });
       const { stdout } = await cli(server.env, ['rotate-master-key']);
-      assert.match(stdout, /resealed 0 AccessKey secrets \(2 already under the new key\) and 0 STS credential secrets \(1 already under the new key\)/);
+      assert.match(stdout, /resealed 0 AccessKey secrets \(2 already under the new key\), 0 STS credential secrets \(1 already under the new key\) and 0 session secrets \(document passwords\) \(1 already under the new key\)/);
       assert.match(stdout, /finished an interrupted rotation/);
       assert.equal(fs.readFileSync(keyFile, 'utf8').trim(), next);
       assert.ok(!fs.existsSync(`${keyFile}.next`));
@@ -266,12 +276,18 @@ describe('secrets at rest', { concurrency: true, timeout: 120_000, skip: postgre
       const printed = /^IMM_MASTER_KEY=([0-9a-f]{64})$/m.exec(stdout);
       assert.ok(printed, `the new key is printed: ${stdout}`);
       assert.equal(stdout.match(/[0-9a-f]{64}/g)!.length, 1, 'once');
-      assert.match(stdout, /resealed 2 AccessKey secrets and 1 STS credential secrets/);
+      assert.match(stdout, /resealed 2 AccessKey secrets, 1 STS credential secrets and 1 session secrets \(document passwords\)/);
       assert.match(stderr, /update IMM_MASTER_KEY to the new key on every node and restart them/);
       const newKey = printed[1];
 
-      const rows = async (table: string, id: string) => Object.fromEntries((await query<{ id: string; secret_sealed: string }>(`select ${id} as id, secret_sealed from ${table}`)).map((r) => [r.id, r.secret_sealed]));
-      assertSealedUnder({ access_keys: await rows('access_keys', 'id'), sts_credentials: await rows('sts_credentials', 'access_key_id') }, flow, parseMasterKey(newKey), parseMasterKey(oldKey));
+      const rows = async (table: string, id: string, column = 'secret_sealed') =>
+        Object.fromEntries((await query<{ id: string; sealed: string }>(`select ${id} as id, ${column} as sealed from ${table} where ${column} is not null`)).map((r) => [r.id, r.sealed]));
+      assertSealedUnder(
+        { access_keys: await rows('access_keys', 'id'), sts_credentials: await rows('sts_credentials', 'access_key_id'), weboffice_sessions: await rows('weboffice_sessions', 'id', 'secrets_sealed') },
+        flow,
+        parseMasterKey(newKey),
+        parseMasterKey(oldKey),
+      );
 
       server = await startServer({ ...server.env, IMM_MASTER_KEY: newKey });
       await assertAuthenticates(server, flow);

@@ -46,7 +46,7 @@ export const assumeRole: Operation = async (ctx) => {
   // The resource side: the role's trust policy must name the caller (or the caller's account).
   const callerArn = principalArn(caller.principal);
   const trust = evaluateTrustPolicy(parsePolicyDocument(role.trust_policy, 'trust'), { ram: callerArn }, requestContext(ctx.request, caller.accessKeyId), roleArn);
-  await recordDecision(services.audit, {
+  recordDecision(ctx.audit, {
     requestId: ctx.requestId,
     accountId: caller.accountId,
     principal: callerArn,
