@@ -6,7 +6,33 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { postgresForSuite, refreshLoad, sleep, startCluster, type Cluster, type EngineName, type Pair } from '../helpers/reliability.js';
+import { signedRpcForm } from '../helpers/popClient.js';
+
+/**
+ * Refreshes whose clients hang up a few milliseconds after sending them: their connections are gone while the
+ * node still serves them, so the HTTP server's close does not wait for them — the stop itself must.
+ */
+function hangUpRefreshes(cluster: Cluster, node: number, pairs: Pair[]): Promise<void> {
+  const { port } = new URL(cluster.nodes[node].url);
+  return Promise.all(
+    pairs.map(
+      (pair, i) =>
+        new Promise<void>((resolve) => {
+          const body = signedRpcForm('RefreshWebofficeToken', { ProjectName: cluster.project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken }, cluster.root);
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            socket.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 2 + (i % 8));
+          });
+          socket.on('error', () => resolve());
+        }),
+    ),
+  ).then(() => undefined);
+}
 
 const SESSIONS = 8;
 const postgres = await postgresForSuite('gracefulStop');
@@ -28,8 +54,15 @@ describe('graceful stop under refresh load', { concurrency: true, timeout: 120_0
         const load = refreshLoad(cluster, firstPairs);
         await sleep(600);
         for (const [victim, signal] of [[1, 'SIGTERM'], [0, 'SIGINT']] as const) {
+          const abandoned: Pair[] = [];
+          for (let i = 0; i < 16; i++) abandoned.push(await cluster.generate(victim));
           await load.busy(victim);
-          assert.equal(await cluster.halt(victim, signal), '0', `${signal}: the node stops cleanly`);
+          // The stop comes while requests of clients that already hung up are being served.
+          const hangUps = hangUpRefreshes(cluster, victim, abandoned);
+          await sleep(3);
+          const halted = cluster.halt(victim, signal);
+          await hangUps;
+          assert.equal(await halted, '0', `${signal}: the node stops cleanly`);
           await sleep(300); // the load goes on on the other node
           await cluster.restart(victim);
           await sleep(400);
@@ -43,6 +76,7 @@ describe('graceful stop under refresh load', { concurrency: true, timeout: 120_0
         console.log(`# graceful stop ${engine}: ${JSON.stringify(billing)}`);
         assert.equal(billing.refreshUsage, billing.spentTokens, 'every spent refresh token has exactly one usage row');
         assert.equal(billing.generateUsage, billing.sessions, 'every session has its Generate usage row');
+        assert.ok(billing.sessions === SESSIONS + 32, `the sessions were counted (${billing.sessions})`);
         assert.ok(billing.refreshAllowed >= billing.refreshUsage, 'every billed refresh has its authorization in the audit');
         assert.doesNotMatch(cluster.allStderr(), /unexpected failure|already been destroyed|drain_timeout/, 'no request met a closed database');
       });
