@@ -286,3 +286,51 @@ describe('temporary credentials on IMM calls', () => {
     await createClient('pop-core POST', server, credentials).call('GetProject', { ProjectName: PROJECT });
   });
 });
+
+describe('temporary credentials are bound to the role that issued them', () => {
+  const EPHEMERAL = 'EphemeralRole';
+  const createEphemeral = async (systemPolicy: string) => {
+    await rootRam.createRole(new ram.CreateRoleRequest({ roleName: EPHEMERAL, assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:root`] }) }));
+    await rootRam.attachPolicyToRole(new ram.AttachPolicyToRoleRequest({ roleName: EPHEMERAL, policyName: systemPolicy, policyType: 'System' }));
+    return (await rootRam.getRole(new ram.GetRoleRequest({ roleName: EPHEMERAL }))).body!.role!.roleId!;
+  };
+  const deleteEphemeral = async (systemPolicy: string) => {
+    await rootRam.detachPolicyFromRole(new ram.DetachPolicyFromRoleRequest({ roleName: EPHEMERAL, policyName: systemPolicy, policyType: 'System' }));
+    await rootRam.deleteRole(new ram.DeleteRoleRequest({ roleName: EPHEMERAL }));
+  };
+  /** Every use of `credentials` is refused at authentication, with the code SDKs answer by fetching new credentials. */
+  const expectRefused = async (credentials: Credentials, why: string) => {
+    for (const variant of SIGNATURE_FORMS) {
+      const error = await expectImmError(createClient(variant, server, credentials), 'GetProject', { ProjectName: PROJECT }, 'InvalidSecurityToken.Expired');
+      assert.equal(error.statusCode, 400, `${variant} ${why}`);
+      assert.match(error.message, new RegExp(`role ${EPHEMERAL} that issued .* was deleted or replaced`), `${variant} ${why}`);
+    }
+    // Even the call that needs no permission at all.
+    await expectCloudError(stsClient(server, credentials).getCallerIdentity(), 'InvalidSecurityToken.Expired', 400);
+  };
+
+  test('after DeleteRole they are refused (InvalidSecurityToken.Expired), GetCallerIdentity too; a role made again under that name does not revive them', async () => {
+    const firstId = await createEphemeral('AliyunIMMFullAccess');
+    const credentials = await assumeCredentials(rootSts, { roleName: EPHEMERAL, session: 'outlived' });
+    for (const variant of SIGNATURE_FORMS) {
+      assert.equal((await createClient(variant, server, credentials).call('GetProject', { ProjectName: PROJECT })).Project.ProjectName, PROJECT, variant);
+    }
+    assert.equal((await stsClient(server, credentials).getCallerIdentity()).body!.roleId, firstId);
+
+    await deleteEphemeral('AliyunIMMFullAccess');
+    await expectRefused(credentials, 'after DeleteRole');
+
+    // The same name again, with other permissions: the old credentials do not take them on.
+    const secondId = await createEphemeral('AliyunRAMFullAccess');
+    assert.notEqual(secondId, firstId);
+    await expectRefused(credentials, 'after the role was replaced');
+    await expectCloudError(ramClient(server, credentials).listUsers(new ram.ListUsersRequest({})), 'InvalidSecurityToken.Expired', 400);
+
+    // New credentials of the new role are its own, and work.
+    const fresh = await assumeCredentials(rootSts, { roleName: EPHEMERAL, session: 'fresh' });
+    assert.equal((await stsClient(server, fresh).getCallerIdentity()).body!.roleId, secondId);
+    assert.ok((await ramClient(server, fresh).listUsers(new ram.ListUsersRequest({}))).body!.users);
+    await deleteEphemeral('AliyunRAMFullAccess');
+  });
+});
+
