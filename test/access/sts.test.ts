@@ -334,3 +334,28 @@ describe('temporary credentials are bound to the role that issued them', () => {
   });
 });
 
+describe('trust policies name principals exactly', () => {
+  test('a role trusting user/TrustedCase is not assumable by the distinct user trustedcase (names are case-sensitive)', async () => {
+    const trusted = await newUser('TrustedCase', ['AliyunSTSAssumeRoleAccess']);
+    const lookalike = await newUser('trustedcase', ['AliyunSTSAssumeRoleAccess']);
+    await rootRam.createRole(new ram.CreateRoleRequest({ roleName: 'TrustsOneUser', assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:user/TrustedCase`] }) }));
+
+    const body = await assume(stsClient(server, trusted), { roleName: 'TrustsOneUser', session: 'the-trusted' });
+    assert.equal(body.assumedRoleUser!.arn, `acs:ram::${account}:assumed-role/TrustsOneUser/the-trusted`);
+    const error = await expectCloudError(assume(stsClient(server, lookalike), { roleName: 'TrustsOneUser', session: 'the-lookalike' }), 'Forbidden', 403);
+    assert.equal(error.accessDeniedDetail?.PolicyType, 'TrustPolicy');
+    assert.match(error.message, new RegExp(`trust policy does not allow acs:ram::${account}:user/trustedcase`));
+  });
+
+  test('a role trusting role/Chained is not assumable by sessions of the distinct role chained', async () => {
+    for (const name of ['Chained', 'chained']) {
+      await rootRam.createRole(new ram.CreateRoleRequest({ roleName: name, assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:root`] }) }));
+      await rootRam.attachPolicyToRole(new ram.AttachPolicyToRoleRequest({ roleName: name, policyName: 'AliyunSTSAssumeRoleAccess', policyType: 'System' }));
+    }
+    await rootRam.createRole(new ram.CreateRoleRequest({ roleName: 'TrustsChained', assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:role/Chained`] }) }));
+    const chained = await assumeCredentials(rootSts, { roleName: 'Chained', session: 'hop' });
+    const lowerChained = await assumeCredentials(rootSts, { roleName: 'chained', session: 'hop' });
+    assert.ok((await assume(stsClient(server, chained), { roleName: 'TrustsChained', session: 'second-hop' })).credentials!.accessKeyId);
+    await expectCloudError(assume(stsClient(server, lowerChained), { roleName: 'TrustsChained', session: 'second-hop' }), 'Forbidden', 403);
+  });
+});
