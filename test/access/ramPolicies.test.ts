@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { putDocument, startServer, type TestServer } from '../helpers/server.js';
 import { createClient, expectClientError, type ClientFamily, type ClientVariant, type Credentials, type OfficialClient } from '../helpers/clients.js';
 import { createRamUser, expectCloudError, policy, ram, ramClient, type RamClient } from '../helpers/cloudClients.js';
+import { rpcRequest } from '../helpers/signedHttp.js';
+import { MAX_USER_AGENT_LENGTH } from '../../src/api/requestFacts.js';
 
 let server: TestServer;
 let account: string;
@@ -183,6 +185,21 @@ describe('conditions decide', () => {
     );
     const denied = await expectImmError(createClient('pop-core GET', server, fenced), 'GetProject', { ProjectName: BETA }, 'Forbidden');
     assert.equal(denied.detail?.NoPermissionType, 'ExplicitDeny');
+  });
+
+  test(`StringLike on acs:UserAgent decides with the User-Agent sent; one over ${MAX_USER_AGENT_LENGTH} characters is refused (MalformedRequest) before any policy is evaluated`, async () => {
+    const agent = await userWithPolicy('ua-user', policy({ ...allowProject(BETA), Condition: { StringLike: { 'acs:UserAgent': '*ua-probe*' } } }));
+    const getBeta = (userAgent: string) => rpcRequest(server, agent, { ProjectName: BETA }, { action: 'GetProject', headers: { 'user-agent': userAgent } });
+    assert.equal(MAX_USER_AGENT_LENGTH, 1024);
+    assert.equal((await getBeta('sdk ua-probe/1')).status, 200);
+    assert.equal((await getBeta('other sdk')).status, 403);
+    assert.equal((await getBeta('ua-probe'.padEnd(MAX_USER_AGENT_LENGTH, 'x'))).status, 200, 'exactly the limit is accepted');
+    for (const length of [MAX_USER_AGENT_LENGTH + 1, 15_000]) {
+      const refused = await getBeta('ua-probe'.padEnd(length, 'x'));
+      assert.equal(refused.status, 400, `${length} characters`);
+      assert.equal(refused.json?.Code, 'MalformedRequest');
+      assert.match(refused.json?.Message, new RegExp(`User-Agent header is ${length} characters long, more than ${MAX_USER_AGENT_LENGTH}`));
+    }
   });
 
   test('DateLessThan / DateGreaterThan on acs:CurrentTime: a window around now allows, a past or future one refuses', async () => {

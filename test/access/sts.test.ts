@@ -229,6 +229,14 @@ describe('temporary credentials on IMM calls', () => {
     assert.equal(denied.data?.AccessDeniedDetail?.PolicyType, 'SessionPolicy');
   });
 
+  test('a session Policy of more than 2048 characters is MalformedPolicyDocument (the cloud\'s limit); 2048 is accepted', async () => {
+    const allowGet = policy({ Effect: 'Allow', Action: 'imm:GetProject', Resource: '*' });
+    const error = await expectCloudError(assume(rootSts, { session: 'long-policy', policy: allowGet.padEnd(2049, ' ') }), 'MalformedPolicyDocument', 400);
+    assert.match(error.message, /2049 characters long, more than the limit of 2048/);
+    const credentials = await assumeCredentials(rootSts, { session: 'long-policy', policy: allowGet.padEnd(2048, ' ') });
+    assert.equal((await createClient('pop-core POST', server, credentials).call('GetProject', { ProjectName: PROJECT })).Project.ProjectName, PROJECT);
+  });
+
   test('credentials of DurationSeconds=2 expire: InvalidSecurityToken.Expired (400) in both signature forms', async () => {
     // Expiration is counted from the whole second: start just after one, so the credentials live ~2 s, not ~1 s.
     await sleep(1000 - (Date.now() % 1000) + 20);
