@@ -363,6 +363,20 @@ describe('the RAM API through its official client', () => {
     assert.match(system.body!.policy!.policyDocument!, /imm:\*/);
   });
 
+  test('AttachPolicyToUser beyond 10 custom policies is LimitExceeded.User.Policy (409); AddUserToGroup beyond 10 groups LimitExceeded.User.Group', async () => {
+    await newUser('collector');
+    for (let i = 0; i < 11; i++) await createPolicy(`collected-${i}`, policy(allowProject(ALPHA, 'imm:GetProject')));
+    for (let i = 0; i < 10; i++) await attachToUser('collector', `collected-${i}`);
+    const error = await expectCloudError(root.attachPolicyToUser(new ram.AttachPolicyToUserRequest({ userName: 'collector', policyName: 'collected-10', policyType: 'Custom' })), 'LimitExceeded.User.Policy', 409);
+    assert.match(error.message, /at most 20 system policies and 10 custom policies/);
+    const listed = (await root.listPoliciesForUser(new ram.ListPoliciesForUserRequest({ userName: 'collector' }))).body!.policies!.policy!;
+    assert.equal(listed.length, 10);
+
+    for (let i = 0; i < 11; i++) await root.createGroup(new ram.CreateGroupRequest({ groupName: `club-${i}` }));
+    for (let i = 0; i < 10; i++) await root.addUserToGroup(new ram.AddUserToGroupRequest({ userName: 'collector', groupName: `club-${i}` }));
+    await expectCloudError(root.addUserToGroup(new ram.AddUserToGroupRequest({ userName: 'collector', groupName: 'club-10' })), 'LimitExceeded.User.Group', 409);
+  });
+
   test('a RAM user without RAM permissions cannot manage RAM (Forbidden naming the ram: action)', async () => {
     const user = await userWithPolicy('no-ram', policy(allowProject(ALPHA)));
     const error = await expectCloudError(ramClient(server, user).createUser(new ram.CreateUserRequest({ userName: 'sneaky' })), 'Forbidden', 403);
