@@ -1,6 +1,6 @@
 /**
  * The HTTP face, and the whole request lifecycle in one place:
- *   body (raw bytes kept) → parameters (query ∪ form) → Action/Version → signature → rate limits → operation → envelope.
+ *   body (raw bytes kept) → parameters (query ∪ form) → Action/Version → request facts → signature → rate limits → operation → envelope.
  * Every reply is JSON; every error, including the framework's own, goes through `errorEnvelope`.
  */
 import type { Duplex } from 'node:stream';
@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyReply, type Fast
 import { ApiError } from './core/errors.js';
 import { errorEnvelope, newRequestId } from './api/envelope.js';
 import { readParameters } from './api/params.js';
+import { requestFacts } from './api/requestFacts.js';
 import { IMM_VERSION, resolveOperation } from './api/dispatcher.js';
 import { enforceRateLimits } from './api/rateLimit.js';
 import { httpsOptions, trustHops, withServerLimits } from './api/serverOptions.js';
@@ -117,6 +118,7 @@ export function buildApp(services: Services) {
     const params = readParameters(request.raw.url ?? '/', rawBody);
     const { action, version, operation } = resolveOperation(params.all, request.headers);
     request.action = action;
+    const facts = requestFacts(request);
     const caller = await authenticate({ method: request.method, pathname: '/', headers: request.headers, params, rawBody }, authDeps);
     await enforceRateLimits(
       services.rateLimits,
@@ -124,7 +126,6 @@ export function buildApp(services: Services) {
       { accessKeyId: caller.accessKeyId, accountId: caller.accountId, projectName: version === IMM_VERSION ? params.all.ProjectName : undefined },
       (scope) => metrics.throttled(scope),
     );
-    const facts = { sourceIp: request.ip, secureTransport: request.protocol === 'https', userAgent: request.headers['user-agent'] ?? '' };
     const observe = metrics.tokenEvent;
     const audit = new AuditTrail();
     let result: Record<string, unknown>;

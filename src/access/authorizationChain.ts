@@ -7,7 +7,7 @@
  */
 import { ApiError } from '../core/errors.js';
 import { evaluatePolicies, evaluateTrustPolicy, type Decision, type NamedPolicy, type RequestContext } from '../ram/evaluatePolicy.js';
-import { MalformedPolicyDocumentError, parsePolicyDocument, type PolicyDocument } from '../ram/policyDocument.js';
+import { MAX_SESSION_POLICY_LENGTH, MalformedPolicyDocumentError, parsePolicyDocument, type PolicyDocument } from '../ram/policyDocument.js';
 import { IMM_SERVICE_PRINCIPAL, ramArn } from '../ram/systemPolicies.js';
 import type { CredentialConfig } from '../tokens/webofficeOptions.js';
 import { accessDeniedDetail } from './authorize.js';
@@ -110,7 +110,7 @@ async function assumeRole(
 
 function parseSessionPolicy(text: string): PolicyDocument {
   try {
-    return parsePolicyDocument(text, 'identity');
+    return parsePolicyDocument(text, 'identity', MAX_SESSION_POLICY_LENGTH);
   } catch (err) {
     if (err instanceof MalformedPolicyDocumentError) throw new ApiError('InvalidArgument', `The parameter CredentialConfig.Policy is invalid: ${err.message}.`);
     throw err;

@@ -53,6 +53,15 @@ async function temporaryCredential(deps: CredentialDeps, accessKeyId: string, se
     throw new ApiError((await deps.sts.tokenExists(tokenHash)) ? 'InvalidSecurityToken.MismatchWithAccessKey' : 'InvalidSecurityToken.Malformed');
   }
   if (deps.nowMs() >= credential.expires_ms) throw new ApiError('InvalidSecurityToken.Expired');
+  // A credential acts as the role that issued it, not as whatever now bears its name: once that role is
+  // deleted (or deleted and made again, with a new id and maybe other permissions) the credential is over.
+  // Refused as expired, the code the SDKs' credential providers answer by fetching new credentials.
+  const role = await deps.ram.findRole(credential.account_id, credential.role_name);
+  if (role?.id !== credential.role_id) {
+    throw new ApiError('InvalidSecurityToken.Expired', [], {
+      message: `Specified SecurityToken is expired: the role ${credential.role_name} that issued it was deleted or replaced; assume the role again.`,
+    });
+  }
   const principal: Principal = {
     type: 'AssumedRoleUser',
     accountId: credential.account_id,

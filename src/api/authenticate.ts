@@ -56,6 +56,15 @@ async function authenticateRpc(req: SignedRequest, deps: AuthenticationDeps): Pr
   for (const name of ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureNonce', 'Timestamp']) {
     if (!params[name]) throw new ApiError('MissingParameter', name);
   }
+  // This signature covers the parameters only: the operation must be among them, or an unsigned
+  // x-acs-action / x-acs-version header would choose what a valid signature runs.
+  for (const name of ['Action', 'Version']) {
+    if (!params[name]) {
+      throw new ApiError('MissingParameter', [], {
+        message: `The input parameter ${name} that is mandatory for processing this request is not supplied: with the classic RPC signature, Action and Version must be among the signed parameters (the x-acs-action / x-acs-version headers are not signed).`,
+      });
+    }
+  }
   if (params.SignatureMethod !== 'HMAC-SHA1') {
     throw new ApiError('InvalidSignatureMethod', [], { message: `Specified signature method ${params.SignatureMethod} is not supported; use HMAC-SHA1.` });
   }

@@ -34,10 +34,15 @@ const OPERATIONS: ReadonlyMap<string, ReadonlyMap<string, Operation>> = new Map(
   [STS_VERSION, STS_OPERATIONS],
 ]);
 
-/** `Action` and `Version` from the parameters, or else from the `x-acs-action` / `x-acs-version` headers. */
+/**
+ * `Action` and `Version` from the parameters, or else from the `x-acs-action` / `x-acs-version` headers. Given
+ * in both places they must agree: under ACS3 both are signed, so preferring one would run an operation the
+ * other, equally signed, does not name. (Under the classic signature only parameters are signed, and
+ * `authenticate` requires these two among them.)
+ */
 export function resolveOperation(params: Record<string, string>, headers: Record<string, string | string[] | undefined>): { action: string; version: string; operation: Operation } {
-  const action = params.Action || single(headers['x-acs-action']);
-  const version = params.Version || single(headers['x-acs-version']);
+  const action = fromParameterOrHeader(params, headers, 'Action', 'x-acs-action');
+  const version = fromParameterOrHeader(params, headers, 'Version', 'x-acs-version');
   if (!action) throw new ApiError('MissingParameter', 'Action');
   if (!version) throw new ApiError('MissingParameter', 'Version');
   const actions = OPERATIONS.get(version);
@@ -47,6 +52,14 @@ export function resolveOperation(params: Record<string, string>, headers: Record
   return { action, version, operation };
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function fromParameterOrHeader(params: Record<string, string>, headers: Record<string, string | string[] | undefined>, name: 'Action' | 'Version', header: string): string | undefined {
+  const parameter = params[name];
+  const value = headers[header];
+  const fromHeader = Array.isArray(value) ? value[0] : value;
+  if (parameter !== undefined && fromHeader !== undefined && parameter !== fromHeader) {
+    throw new ApiError('InvalidParameter', [], {
+      message: `The parameter ${name} (${parameter.slice(0, 64)}) differs from the ${header} header (${fromHeader.slice(0, 64)}): give one, or the same in both.`,
+    });
+  }
+  return parameter || fromHeader;
 }

@@ -48,9 +48,21 @@ function bodyText(rawBody: Buffer): string {
   }
 }
 
+/**
+ * The most parameters a request may have, query string and body together. The largest real requests (a
+ * CredentialConfig flattened over ten hops, say) need a few hundred; without a cap, a body of empty
+ * parameters (`&&&…`) costs a decoding pass per separator before any signature check.
+ */
+export const MAX_PARAMETERS = 1000;
+
 export function readParameters(rawUrl: string, rawBody: Buffer | undefined): RequestParameters {
   const q = rawUrl.indexOf('?');
-  const query = decodeParameters(q === -1 ? '' : rawUrl.slice(q + 1), 'query string');
+  const queryText = q === -1 ? '' : rawUrl.slice(q + 1);
+  // Counted on the raw text and bytes, before anything is decoded (`&` is never part of a UTF-8 sequence).
+  if (countParameters(queryText) + countParameters(rawBody ?? '') > MAX_PARAMETERS) {
+    throw new ApiError('MalformedRequest', `the request has more than ${MAX_PARAMETERS} parameters (query string and body together)`);
+  }
+  const query = decodeParameters(queryText, 'query string');
   const body = rawBody && rawBody.length > 0 ? decodeParameters(bodyText(rawBody), 'request body') : Object.create(null);
   for (const key of Object.keys(body)) {
     if (key in query && query[key] !== body[key]) {
@@ -58,4 +70,12 @@ export function readParameters(rawUrl: string, rawBody: Buffer | undefined): Req
     }
   }
   return { query, body, all: Object.assign(Object.create(null), query, body) };
+}
+
+/** `&`-separated pieces (empty ones too), counting no further than just past the limit. */
+function countParameters(text: { length: number; indexOf(search: string, from?: number): number }): number {
+  if (text.length === 0) return 0;
+  let count = 1;
+  for (let at = text.indexOf('&'); at !== -1 && count <= MAX_PARAMETERS; at = text.indexOf('&', at + 1)) count += 1;
+  return count;
 }

@@ -250,16 +250,17 @@ interface RamArn {
 }
 
 function parseRamArn(arn: string): RamArn | undefined {
-  const m = /^acs:ram::([^:]+):(.+)$/i.exec(arn);
+  const m = /^acs:ram::([^:]+):(.+)$/.exec(arn);
   if (!m) return undefined;
-  const role = /^assumed-role\/([^/]+)\/.+$/i.exec(m[2]!)?.[1];
+  const role = /^assumed-role\/([^/]+)\/.+$/.exec(m[2]!)?.[1];
   return { account: m[1]!, resource: m[2]!, ...(role !== undefined ? { role } : {}) };
 }
 
 /**
  * `acs:ram::{account}:root` (or the bare account ID) trusts every identity of that account — the account then
  * decides with its own policies who may assume. A role ARN also matches that role's sessions, which is what
- * role chaining presents. Names compare case-insensitively, as RAM names are unique regardless of case.
+ * role chaining presents. Names compare exactly: RAM user and role names are case-sensitive here (`Admin` and
+ * `admin` are two users), so a trust policy naming one must not admit the other.
  */
 function ramEntryMatches(entry: string, callerArn: string): boolean {
   if (entry === '*') return true;
@@ -268,8 +269,7 @@ function ramEntryMatches(entry: string, callerArn: string): boolean {
   if (/^\d+$/.test(entry)) return caller.account === entry;
   const listed = parseRamArn(entry);
   if (listed === undefined || listed.account !== caller.account) return false;
-  const listedResource = listed.resource.toLowerCase();
-  if (listedResource === 'root') return true;
-  if (listedResource === caller.resource.toLowerCase()) return true;
-  return caller.role !== undefined && listedResource === `role/${caller.role}`.toLowerCase();
+  if (listed.resource === 'root') return true;
+  if (listed.resource === caller.resource) return true;
+  return caller.role !== undefined && listed.resource === `role/${caller.role}`;
 }

@@ -42,8 +42,13 @@ export class MalformedPolicyDocumentError extends Error {
   }
 }
 
-/** RAM's limit on a policy document's length, in characters. */
+/**
+ * RAM's limit on a policy document's length, in characters (custom policies, per RAM's limits page; trust
+ * policies are held to it too). It also bounds every pattern and condition value inside a document.
+ */
 export const MAX_POLICY_DOCUMENT_LENGTH = 6144;
+/** STS AssumeRole's limit on its session `Policy` (1–2048 characters); `CredentialConfig.Policy` is one too. */
+export const MAX_SESSION_POLICY_LENGTH = 2048;
 export const MAX_STATEMENTS = 100;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -229,13 +234,11 @@ const TRUST_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRo
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export function parsePolicyDocument(text: string, kind: PolicyKind): PolicyDocument {
+/** `maxLength`: MAX_SESSION_POLICY_LENGTH for session policies, else RAM's document limit. */
+export function parsePolicyDocument(text: string, kind: PolicyKind, maxLength = MAX_POLICY_DOCUMENT_LENGTH): PolicyDocument {
   if (typeof text !== 'string') throw new MalformedPolicyDocumentError('PolicyDocument', 'must be a JSON string');
-  if (text.length > MAX_POLICY_DOCUMENT_LENGTH) {
-    throw new MalformedPolicyDocumentError(
-      'PolicyDocument',
-      `is ${text.length} characters long, more than the limit of ${MAX_POLICY_DOCUMENT_LENGTH}`,
-    );
+  if (text.length > maxLength) {
+    throw new MalformedPolicyDocumentError('PolicyDocument', `is ${text.length} characters long, more than the limit of ${maxLength}`);
   }
   let json: Json;
   try {

@@ -261,6 +261,14 @@ describe('each broken link refuses with Forbidden naming the hop', () => {
     assert.ok((await generate(chainToB('ReaderForA', 'ImmReader'))).AccessToken);
   });
 
+  test('a CredentialConfig.Policy of more than 2048 characters (a session policy, as for AssumeRole) is InvalidArgument; 2048 is accepted', async () => {
+    const allowAll = policy({ Effect: 'Allow', Action: '*', Resource: '*' });
+    const error = await expectError(() => generate({ ...chainToB(), Policy: allowAll.padEnd(2049, ' ') }), 'InvalidArgument');
+    assert.equal(error.statusCode, 400);
+    assert.match(error.message, /CredentialConfig\.Policy.*2049 characters long, more than the limit of 2048/);
+    assert.ok((await generate({ ...chainToB(), Policy: allowAll.padEnd(2048, ' ') })).AccessToken);
+  });
+
   test('11 hops is InvalidArgument naming CredentialConfig.Chain', async () => {
     const chain = Array.from({ length: 11 }, () => hopToB());
     const error = await expectError(() => generate({ ServiceRole: 'ImmChain', Chain: chain }), 'InvalidArgument');

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { putDocument, startServer, type TestServer } from '../helpers/server.js';
 import { createClient, expectClientError, type ClientFamily, type ClientVariant, type Credentials, type OfficialClient } from '../helpers/clients.js';
 import { createRamUser, expectCloudError, policy, ram, ramClient, type RamClient } from '../helpers/cloudClients.js';
+import { rpcRequest } from '../helpers/signedHttp.js';
+import { MAX_USER_AGENT_LENGTH } from '../../src/api/requestFacts.js';
 
 let server: TestServer;
 let account: string;
@@ -185,6 +187,21 @@ describe('conditions decide', () => {
     assert.equal(denied.detail?.NoPermissionType, 'ExplicitDeny');
   });
 
+  test(`StringLike on acs:UserAgent decides with the User-Agent sent; one over ${MAX_USER_AGENT_LENGTH} characters is refused (MalformedRequest) before any policy is evaluated`, async () => {
+    const agent = await userWithPolicy('ua-user', policy({ ...allowProject(BETA), Condition: { StringLike: { 'acs:UserAgent': '*ua-probe*' } } }));
+    const getBeta = (userAgent: string) => rpcRequest(server, agent, { ProjectName: BETA }, { action: 'GetProject', headers: { 'user-agent': userAgent } });
+    assert.equal(MAX_USER_AGENT_LENGTH, 1024);
+    assert.equal((await getBeta('sdk ua-probe/1')).status, 200);
+    assert.equal((await getBeta('other sdk')).status, 403);
+    assert.equal((await getBeta('ua-probe'.padEnd(MAX_USER_AGENT_LENGTH, 'x'))).status, 200, 'exactly the limit is accepted');
+    for (const length of [MAX_USER_AGENT_LENGTH + 1, 15_000]) {
+      const refused = await getBeta('ua-probe'.padEnd(length, 'x'));
+      assert.equal(refused.status, 400, `${length} characters`);
+      assert.equal(refused.json?.Code, 'MalformedRequest');
+      assert.match(refused.json?.Message, new RegExp(`User-Agent header is ${length} characters long, more than ${MAX_USER_AGENT_LENGTH}`));
+    }
+  });
+
   test('DateLessThan / DateGreaterThan on acs:CurrentTime: a window around now allows, a past or future one refuses', async () => {
     const past = '2001-01-01T00:00:00Z';
     const future = '2999-01-01T00:00:00+08:00';
@@ -344,6 +361,20 @@ describe('the RAM API through its official client', () => {
     const system = await root.getPolicy(new ram.GetPolicyRequest({ policyName: 'AliyunIMMFullAccess', policyType: 'System' }));
     assert.equal(system.body!.policy!.policyType, 'System');
     assert.match(system.body!.policy!.policyDocument!, /imm:\*/);
+  });
+
+  test('AttachPolicyToUser beyond 10 custom policies is LimitExceeded.User.Policy (409); AddUserToGroup beyond 10 groups LimitExceeded.User.Group', async () => {
+    await newUser('collector');
+    for (let i = 0; i < 11; i++) await createPolicy(`collected-${i}`, policy(allowProject(ALPHA, 'imm:GetProject')));
+    for (let i = 0; i < 10; i++) await attachToUser('collector', `collected-${i}`);
+    const error = await expectCloudError(root.attachPolicyToUser(new ram.AttachPolicyToUserRequest({ userName: 'collector', policyName: 'collected-10', policyType: 'Custom' })), 'LimitExceeded.User.Policy', 409);
+    assert.match(error.message, /at most 20 system policies and 10 custom policies/);
+    const listed = (await root.listPoliciesForUser(new ram.ListPoliciesForUserRequest({ userName: 'collector' }))).body!.policies!.policy!;
+    assert.equal(listed.length, 10);
+
+    for (let i = 0; i < 11; i++) await root.createGroup(new ram.CreateGroupRequest({ groupName: `club-${i}` }));
+    for (let i = 0; i < 10; i++) await root.addUserToGroup(new ram.AddUserToGroupRequest({ userName: 'collector', groupName: `club-${i}` }));
+    await expectCloudError(root.addUserToGroup(new ram.AddUserToGroupRequest({ userName: 'collector', groupName: 'club-10' })), 'LimitExceeded.User.Group', 409);
   });
 
   test('a RAM user without RAM permissions cannot manage RAM (Forbidden naming the ram: action)', async () => {

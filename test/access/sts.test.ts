@@ -229,6 +229,14 @@ describe('temporary credentials on IMM calls', () => {
     assert.equal(denied.data?.AccessDeniedDetail?.PolicyType, 'SessionPolicy');
   });
 
+  test('a session Policy of more than 2048 characters is MalformedPolicyDocument (the cloud\'s limit); 2048 is accepted', async () => {
+    const allowGet = policy({ Effect: 'Allow', Action: 'imm:GetProject', Resource: '*' });
+    const error = await expectCloudError(assume(rootSts, { session: 'long-policy', policy: allowGet.padEnd(2049, ' ') }), 'MalformedPolicyDocument', 400);
+    assert.match(error.message, /2049 characters long, more than the limit of 2048/);
+    const credentials = await assumeCredentials(rootSts, { session: 'long-policy', policy: allowGet.padEnd(2048, ' ') });
+    assert.equal((await createClient('pop-core POST', server, credentials).call('GetProject', { ProjectName: PROJECT })).Project.ProjectName, PROJECT);
+  });
+
   test('credentials of DurationSeconds=2 expire: InvalidSecurityToken.Expired (400) in both signature forms', async () => {
     // Expiration is counted from the whole second: start just after one, so the credentials live ~2 s, not ~1 s.
     await sleep(1000 - (Date.now() % 1000) + 20);
@@ -284,5 +292,78 @@ describe('temporary credentials on IMM calls', () => {
     }
     // The genuine token still works.
     await createClient('pop-core POST', server, credentials).call('GetProject', { ProjectName: PROJECT });
+  });
+});
+
+describe('temporary credentials are bound to the role that issued them', () => {
+  const EPHEMERAL = 'EphemeralRole';
+  const createEphemeral = async (systemPolicy: string) => {
+    await rootRam.createRole(new ram.CreateRoleRequest({ roleName: EPHEMERAL, assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:root`] }) }));
+    await rootRam.attachPolicyToRole(new ram.AttachPolicyToRoleRequest({ roleName: EPHEMERAL, policyName: systemPolicy, policyType: 'System' }));
+    return (await rootRam.getRole(new ram.GetRoleRequest({ roleName: EPHEMERAL }))).body!.role!.roleId!;
+  };
+  const deleteEphemeral = async (systemPolicy: string) => {
+    await rootRam.detachPolicyFromRole(new ram.DetachPolicyFromRoleRequest({ roleName: EPHEMERAL, policyName: systemPolicy, policyType: 'System' }));
+    await rootRam.deleteRole(new ram.DeleteRoleRequest({ roleName: EPHEMERAL }));
+  };
+  /** Every use of `credentials` is refused at authentication, with the code SDKs answer by fetching new credentials. */
+  const expectRefused = async (credentials: Credentials, why: string) => {
+    for (const variant of SIGNATURE_FORMS) {
+      const error = await expectImmError(createClient(variant, server, credentials), 'GetProject', { ProjectName: PROJECT }, 'InvalidSecurityToken.Expired');
+      assert.equal(error.statusCode, 400, `${variant} ${why}`);
+      assert.match(error.message, new RegExp(`role ${EPHEMERAL} that issued .* was deleted or replaced`), `${variant} ${why}`);
+    }
+    // Even the call that needs no permission at all.
+    await expectCloudError(stsClient(server, credentials).getCallerIdentity(), 'InvalidSecurityToken.Expired', 400);
+  };
+
+  test('after DeleteRole they are refused (InvalidSecurityToken.Expired), GetCallerIdentity too; a role made again under that name does not revive them', async () => {
+    const firstId = await createEphemeral('AliyunIMMFullAccess');
+    const credentials = await assumeCredentials(rootSts, { roleName: EPHEMERAL, session: 'outlived' });
+    for (const variant of SIGNATURE_FORMS) {
+      assert.equal((await createClient(variant, server, credentials).call('GetProject', { ProjectName: PROJECT })).Project.ProjectName, PROJECT, variant);
+    }
+    assert.equal((await stsClient(server, credentials).getCallerIdentity()).body!.roleId, firstId);
+
+    await deleteEphemeral('AliyunIMMFullAccess');
+    await expectRefused(credentials, 'after DeleteRole');
+
+    // The same name again, with other permissions: the old credentials do not take them on.
+    const secondId = await createEphemeral('AliyunRAMFullAccess');
+    assert.notEqual(secondId, firstId);
+    await expectRefused(credentials, 'after the role was replaced');
+    await expectCloudError(ramClient(server, credentials).listUsers(new ram.ListUsersRequest({})), 'InvalidSecurityToken.Expired', 400);
+
+    // New credentials of the new role are its own, and work.
+    const fresh = await assumeCredentials(rootSts, { roleName: EPHEMERAL, session: 'fresh' });
+    assert.equal((await stsClient(server, fresh).getCallerIdentity()).body!.roleId, secondId);
+    assert.ok((await ramClient(server, fresh).listUsers(new ram.ListUsersRequest({}))).body!.users);
+    await deleteEphemeral('AliyunRAMFullAccess');
+  });
+});
+
+describe('trust policies name principals exactly', () => {
+  test('a role trusting user/TrustedCase is not assumable by the distinct user trustedcase (names are case-sensitive)', async () => {
+    const trusted = await newUser('TrustedCase', ['AliyunSTSAssumeRoleAccess']);
+    const lookalike = await newUser('trustedcase', ['AliyunSTSAssumeRoleAccess']);
+    await rootRam.createRole(new ram.CreateRoleRequest({ roleName: 'TrustsOneUser', assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:user/TrustedCase`] }) }));
+
+    const body = await assume(stsClient(server, trusted), { roleName: 'TrustsOneUser', session: 'the-trusted' });
+    assert.equal(body.assumedRoleUser!.arn, `acs:ram::${account}:assumed-role/TrustsOneUser/the-trusted`);
+    const error = await expectCloudError(assume(stsClient(server, lookalike), { roleName: 'TrustsOneUser', session: 'the-lookalike' }), 'Forbidden', 403);
+    assert.equal(error.accessDeniedDetail?.PolicyType, 'TrustPolicy');
+    assert.match(error.message, new RegExp(`trust policy does not allow acs:ram::${account}:user/trustedcase`));
+  });
+
+  test('a role trusting role/Chained is not assumable by sessions of the distinct role chained', async () => {
+    for (const name of ['Chained', 'chained']) {
+      await rootRam.createRole(new ram.CreateRoleRequest({ roleName: name, assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:root`] }) }));
+      await rootRam.attachPolicyToRole(new ram.AttachPolicyToRoleRequest({ roleName: name, policyName: 'AliyunSTSAssumeRoleAccess', policyType: 'System' }));
+    }
+    await rootRam.createRole(new ram.CreateRoleRequest({ roleName: 'TrustsChained', assumeRolePolicyDocument: trustPolicy({ RAM: [`acs:ram::${account}:role/Chained`] }) }));
+    const chained = await assumeCredentials(rootSts, { roleName: 'Chained', session: 'hop' });
+    const lowerChained = await assumeCredentials(rootSts, { roleName: 'chained', session: 'hop' });
+    assert.ok((await assume(stsClient(server, chained), { roleName: 'TrustsChained', session: 'second-hop' })).credentials!.accessKeyId);
+    await expectCloudError(assume(stsClient(server, lowerChained), { roleName: 'TrustsChained', session: 'second-hop' }), 'Forbidden', 403);
   });
 });

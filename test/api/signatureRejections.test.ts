@@ -202,18 +202,58 @@ describe('routing: Action and Version', () => {
     assertError(await acs3Request(server, root, {}, { version: '2017-09-06' }), 400, 'InvalidVersion');
   });
 
-  test('without Action/Version params, they are taken from the x-acs-action / x-acs-version headers', async () => {
-    const headers = { 'x-acs-action': 'ListProjects', 'x-acs-version': '2020-09-30' };
-    const body = assertOk(await rpcRequest(server, root, {}, { action: null, version: null, headers }));
+  test('ACS3 routes by the signed x-acs-action / x-acs-version headers (how openapi-client and openapi-core send them)', async () => {
+    const body = assertOk(await acs3Request(server, root, {}, { action: 'ListProjects', version: '2020-09-30' }));
     assert.ok(Array.isArray(body.Projects), 'ListProjects answered');
-    // The header really decides: an unknown action there is refused.
-    assertError(await rpcRequest(server, root, {}, { action: null, headers: { 'x-acs-action': 'NoSuchAction' } }), 404, 'InvalidAction.NotFound', /NoSuchAction/);
-    assertError(await rpcRequest(server, root, {}, { version: null, headers: { 'x-acs-version': '1999-01-01' } }), 400, 'InvalidVersion');
+    assertError(await acs3Request(server, root, {}, { action: 'NoSuchAction' }), 404, 'InvalidAction.NotFound', /NoSuchAction/);
+  });
+});
+
+describe('routing: the operation that runs is the one the signature covers', () => {
+  /** A project to attack, and proof afterwards that it is still there. */
+  const target = async () => {
+    const name = projectName('routing');
+    assertOk(await rpcRequest(server, root, { ProjectName: name }, { action: 'CreateProject' }));
+    return {
+      name,
+      survives: async () => assertOk(await rpcRequest(server, root, { ProjectName: name }, { action: 'GetProject' }), `GetProject ${name} after the attempt`),
+    };
+  };
+
+  test('RPC: a request signed without Action among its parameters does not run the unsigned x-acs-action header: MissingParameter, nothing deleted', async () => {
+    const project = await target();
+    for (const method of ['POST', 'GET'] as const) {
+      const reply = await rpcRequest(server, root, { ProjectName: project.name }, { method, action: null, headers: { 'x-acs-action': 'DeleteProject' } });
+      assertError(reply, 400, 'MissingParameter', /\bAction\b.*signed parameters/);
+    }
+    await project.survives();
   });
 
-  test('an Action param takes precedence over the x-acs-action header (pop-core sends both, the header unsigned)', async () => {
-    const body = assertOk(await rpcRequest(server, root, {}, { action: 'ListProjects', headers: { 'x-acs-action': 'DeleteProject' } }));
-    assert.ok(Array.isArray(body.Projects));
+  test('RPC: a request signed without Version among its parameters does not take the unsigned x-acs-version header: MissingParameter', async () => {
+    const project = await target();
+    const reply = await rpcRequest(server, root, { ProjectName: project.name }, { action: 'DeleteProject', version: null, headers: { 'x-acs-version': '2020-09-30' } });
+    assertError(reply, 400, 'MissingParameter', /\bVersion\b.*signed parameters/);
+    await project.survives();
+  });
+
+  test('RPC: an Action parameter and a different x-acs-action header are refused as a mismatch (InvalidParameter), the same in both is fine (pop-core)', async () => {
+    const project = await target();
+    const mismatch = await rpcRequest(server, root, { ProjectName: project.name }, { action: 'GetProject', headers: { 'x-acs-action': 'DeleteProject' } });
+    assertError(mismatch, 400, 'InvalidParameter', /Action \(GetProject\).*x-acs-action header \(DeleteProject\)/);
+    await project.survives();
+    // pop-core sends both, alike (the header unsigned): accepted.
+    assertOk(await rpcRequest(server, root, { ProjectName: project.name }, { action: 'GetProject', headers: { 'x-acs-action': 'GetProject', 'x-acs-version': '2020-09-30' } }));
+  });
+
+  test('ACS3: a query Action that differs from the x-acs-action header is refused as a mismatch (InvalidParameter), not silently preferred', async () => {
+    const project = await target();
+    const reply = await acs3Request(server, root, { Action: 'DeleteProject', ProjectName: project.name }, { action: 'GetProject' });
+    assertError(reply, 400, 'InvalidParameter', /Action \(DeleteProject\).*x-acs-action header \(GetProject\)/);
+    const version = await acs3Request(server, root, { Version: '2015-05-01', ProjectName: project.name }, { action: 'GetProject' });
+    assertError(version, 400, 'InvalidParameter', /Version \(2015-05-01\).*x-acs-version header \(2020-09-30\)/);
+    await project.survives();
+    // The same value in both places is one operation: accepted.
+    assert.equal(assertOk(await acs3Request(server, root, { Action: 'GetProject', ProjectName: project.name }, { action: 'GetProject' })).Project.ProjectName, project.name);
   });
 });
 

@@ -455,10 +455,11 @@ describe('evaluateTrustPolicy', () => {
     assert.equal(allowed(s, { ram: outsider }), false);
   });
 
-  test('a user principal trusts only that user, with the name compared ignoring case', () => {
+  test('a user principal trusts only that user, its name compared exactly (Alice and alice are two users)', () => {
     const s = [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: user } }];
     assert.equal(allowed(s, { ram: user }), true);
-    assert.equal(allowed(s, { ram: 'acs:ram::123:user/Alice' }), true);
+    assert.equal(allowed(s, { ram: 'acs:ram::123:user/Alice' }), false);
+    assert.equal(allowed([{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: 'acs:ram::123:user/Alice' } }], { ram: user }), false);
     assert.equal(allowed(s, { ram: 'acs:ram::123:user/bob' }), false);
     assert.equal(allowed(s, { ram: outsider }), false);
     assert.equal(allowed(s, { ram: 'acs:ram::123:root' }), false);
@@ -468,6 +469,8 @@ describe('evaluateTrustPolicy', () => {
     const s = [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: role } }];
     assert.equal(allowed(s, { ram: session }), true);
     assert.equal(allowed(s, { ram: 'acs:ram::123:assumed-role/writer/app-session' }), false);
+    assert.equal(allowed(s, { ram: 'acs:ram::123:assumed-role/Reader/app-session' }), false, 'Reader is another role than reader');
+    assert.equal(allowed(s, { ram: 'acs:ram::123:role/Reader' }), false);
     assert.equal(allowed(s, { ram: 'acs:ram::456:assumed-role/reader/app-session' }), false);
   });
 

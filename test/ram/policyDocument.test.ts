@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MAX_POLICY_DOCUMENT_LENGTH,
+  MAX_SESSION_POLICY_LENGTH,
   MalformedPolicyDocumentError,
   parsePolicyDocument,
   type PolicyKind,
@@ -121,6 +122,18 @@ describe('parsePolicyDocument: valid documents are normalised', () => {
     const padded = compact + ' '.repeat(MAX_POLICY_DOCUMENT_LENGTH - compact.length);
     assert.equal(padded.length, 6144);
     assert.equal(parsePolicyDocument(padded, 'identity').Statement.length, 100);
+  });
+
+  test('a session policy is held to 2048 characters (STS AssumeRole\'s limit), identity and trust documents to 6144', () => {
+    const padded = (length: number) => identity(ALLOW_ALL).padEnd(length, ' ');
+    assert.equal(MAX_SESSION_POLICY_LENGTH, 2048);
+    assert.ok(parsePolicyDocument(padded(2048), 'identity', MAX_SESSION_POLICY_LENGTH));
+    assert.throws(() => parsePolicyDocument(padded(2049), 'identity', MAX_SESSION_POLICY_LENGTH), /PolicyDocument: is 2049 characters long, more than the limit of 2048/);
+    // Every condition value lies inside its document, so the document's limit bounds each one too.
+    const longValue = identity({ ...ALLOW_ALL, Condition: { StringLike: { 'acs:UserAgent': `*${'a*'.repeat(3100)}b` } } });
+    assert.throws(() => parsePolicyDocument(longValue, 'identity'), /limit of 6144/);
+    const trustText = trust({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: '*', Condition: { StringLike: { 'acs:UserAgent': 'x'.repeat(6100) } } });
+    assert.throws(() => parsePolicyDocument(trustText, 'trust'), /limit of 6144/);
   });
 
   test('trust policies accept the cloud Principal forms and normalise them to arrays', () => {

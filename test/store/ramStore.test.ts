@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
-import { ramStore, type RamStore } from '../../src/store/ram/index.js';
+import { MAX_ATTACHED_POLICIES, MAX_GROUPS_PER_USER, ramStore, type RamStore } from '../../src/store/ram/index.js';
 import { accountStore, newAccountId, type AccountStore } from '../../src/store/accounts.js';
 import { DEFAULT_SERVICE_ROLE, SYSTEM_POLICIES } from '../../src/ram/systemPolicies.js';
 
@@ -297,6 +297,63 @@ for (const engine of engines) {
       } while (marker);
       assert.deepEqual([...seen].sort(), [...names].sort());
       await assert.rejects(ram.listUsers(account, { maxItems: 2, marker: '!!' }), { code: 'InvalidParameter' });
+    });
+
+    test('at most 10 custom policies attached to a user, a group or a role (LimitExceeded.<type>.Policy); a detach makes room', async () => {
+      const account = await newAccount();
+      assert.deepEqual(MAX_ATTACHED_POLICIES, { System: 20, Custom: 10 });
+      await ram.createUser(account, user('heidi'));
+      await ram.createGroup(account, { name: 'crowd', comments: '' });
+      await ram.createRole(account, { name: 'busy', description: '', trustPolicy: trust, maxSessionDuration: 3600 });
+      const names = Array.from({ length: MAX_ATTACHED_POLICIES.Custom + 1 }, (_, i) => `Capped${i}`);
+      for (const name of names) await ram.createPolicy(account, { name, description: '', document: allow('imm:GetProject') });
+      for (const [type, name, code] of [['User', 'heidi', 'LimitExceeded.User.Policy'], ['Group', 'crowd', 'LimitExceeded.Group.Policy'], ['Role', 'busy', 'LimitExceeded.Role.Policy']] as const) {
+        for (const policy of names.slice(0, -1)) await ram.attachPolicy(account, type, name, 'Custom', policy);
+        await assert.rejects(ram.attachPolicy(account, type, name, 'Custom', names.at(-1)!), (err: Error & { code?: string }) => {
+          assert.equal(err.code, code);
+          assert.match(err.message, /at most 20 system policies and 10 custom policies/);
+          return true;
+        });
+        // System policies count apart from custom ones.
+        await ram.attachPolicy(account, type, name, 'System', 'AliyunIMMReadOnlyAccess');
+        assert.equal((await ram.listAttachments(account, type, name)).length, MAX_ATTACHED_POLICIES.Custom + 1, `${type}: the refused one left no row`);
+        await ram.detachPolicy(account, type, name, 'Custom', names[0]!);
+        await ram.attachPolicy(account, type, name, 'Custom', names.at(-1)!);
+      }
+    });
+
+    test('concurrent attaches never exceed the limit: exactly as many succeed as there is room for', async () => {
+      const account = await newAccount();
+      await ram.createUser(account, user('ivan'));
+      const names = Array.from({ length: MAX_ATTACHED_POLICIES.Custom + 6 }, (_, i) => `Racing${i}`);
+      for (const name of names) await ram.createPolicy(account, { name, description: '', document: allow('imm:GetProject') });
+      await ram.attachPolicy(account, 'User', 'ivan', 'Custom', names[0]!);
+      const results = await Promise.allSettled(names.slice(1).map((name) => ram.attachPolicy(account, 'User', 'ivan', 'Custom', name)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, MAX_ATTACHED_POLICIES.Custom - 1);
+      assert.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'LimitExceeded.User.Policy'), JSON.stringify(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))));
+      assert.equal((await ram.listAttachments(account, 'User', 'ivan')).length, MAX_ATTACHED_POLICIES.Custom);
+      assert.equal((await ram.policiesOf(account, { type: 'User', name: 'ivan' })).length, MAX_ATTACHED_POLICIES.Custom);
+    });
+
+    test('a user is in at most 10 groups (LimitExceeded.User.Group), also when added to many at once', async () => {
+      const account = await newAccount();
+      assert.equal(MAX_GROUPS_PER_USER, 10);
+      await ram.createUser(account, user('judy'));
+      await ram.createUser(account, user('karl'));
+      const groups = Array.from({ length: MAX_GROUPS_PER_USER + 4 }, (_, i) => `team${i}`);
+      for (const name of groups) await ram.createGroup(account, { name, comments: '' });
+      for (const name of groups.slice(0, MAX_GROUPS_PER_USER)) await ram.addUserToGroup(account, 'judy', name);
+      await assert.rejects(ram.addUserToGroup(account, 'judy', groups.at(-1)!), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'LimitExceeded.User.Group');
+        assert.match(err.message, /at most 10 groups/);
+        return true;
+      });
+      assert.equal((await ram.groupsOfUser(account, 'judy')).length, MAX_GROUPS_PER_USER);
+
+      const results = await Promise.allSettled(groups.map((name) => ram.addUserToGroup(account, 'karl', name)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, MAX_GROUPS_PER_USER);
+      assert.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as { code?: string }).code === 'LimitExceeded.User.Group'));
+      assert.equal((await ram.groupsOfUser(account, 'karl')).length, MAX_GROUPS_PER_USER);
     });
 
     test('a user deleted while being added to a group: never a member that does not exist', async () => {

@@ -5,7 +5,7 @@ import { authorize, accessDeniedDetail, recordDecision, requestContext } from '.
 import { principalArn, principalDisplayName, principalTypeName } from '../../access/principal.js';
 import { STS_KEY_PREFIX } from '../../access/credentials.js';
 import { evaluateTrustPolicy } from '../../ram/evaluatePolicy.js';
-import { MalformedPolicyDocumentError, parsePolicyDocument } from '../../ram/policyDocument.js';
+import { MAX_SESSION_POLICY_LENGTH, MalformedPolicyDocumentError, parsePolicyDocument } from '../../ram/policyDocument.js';
 import { ramArn } from '../../ram/systemPolicies.js';
 import { newAccessKey } from '../../store/accounts.js';
 import { hashToken } from '../../tokens/tokenValues.js';
@@ -102,7 +102,7 @@ export const assumeRole: Operation = async (ctx) => {
 
 function sessionPolicyText(text: string): string {
   try {
-    parsePolicyDocument(text, 'identity');
+    parsePolicyDocument(text, 'identity', MAX_SESSION_POLICY_LENGTH);
     return text;
   } catch (err) {
     if (err instanceof MalformedPolicyDocumentError) throw new ApiError('MalformedPolicyDocument', err.message);

@@ -2,11 +2,15 @@
 import { ApiError } from '../../core/errors.js';
 import { SYSTEM_POLICIES } from '../../ram/systemPolicies.js';
 import type { NamedPolicy } from '../../ram/evaluatePolicy.js';
-import { inserted, parseStored, principalMissing, type AttachmentRecord, type PolicyType, type PrincipalType, type RamContext } from './shared.js';
+import { inserted, MAX_ATTACHED_POLICIES, parseStored, principalMissing, type AttachmentRecord, type PolicyType, type PrincipalType, type RamContext } from './shared.js';
 
-export function ramAttachments({ db, inTransaction, locked, principalExists }: RamContext) {
+export function ramAttachments({ db, inTransaction, locked, principalExists, principalLocked }: RamContext) {
   return {
-    /** EntityAlreadyExists.Policy.Attachment when attached already; the principal and the policy must exist. */
+    /**
+     * EntityAlreadyExists.Policy.Attachment when attached already; the principal and the policy must exist; at
+     * most MAX_ATTACHED_POLICIES of each type per principal (LimitExceeded.<type>.Policy), counted with the
+     * principal locked, so concurrent attaches cannot pass the limit together.
+     */
     async attachPolicy(accountId: string, principalType: PrincipalType, principalName: string, policyType: PolicyType, policyName: string): Promise<void> {
       await inTransaction(async (trx) => {
         const result = await trx
@@ -14,13 +18,22 @@ export function ramAttachments({ db, inTransaction, locked, principalExists }: R
           .values({ account_id: accountId, principal_type: principalType, principal_name: principalName, policy_type: policyType, policy_name: policyName, attached_at: new Date().toISOString() })
           .onConflict((oc) => oc.columns(['account_id', 'principal_type', 'principal_name', 'policy_type', 'policy_name']).doNothing())
           .executeTakeFirst();
-        if (!(await principalExists(trx, accountId, principalType, principalName))) throw principalMissing(principalType, principalName);
+        if (!(await principalLocked(trx, accountId, principalType, principalName))) throw principalMissing(principalType, principalName);
         const policyExists =
           policyType === 'System'
             ? SYSTEM_POLICIES.has(policyName)
             : (await locked(trx.selectFrom('ram_policies').select('name').where('owner', '=', accountId).where('name', '=', policyName)).executeTakeFirst()) !== undefined;
         if (!policyExists) throw new ApiError('EntityNotExist.Policy', policyName);
         if (!inserted(result)) throw new ApiError('EntityAlreadyExists.Policy.Attachment', [policyName, `${principalType} ${principalName}`]);
+        const attached = await trx
+          .selectFrom('ram_attachments')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .where('account_id', '=', accountId)
+          .where('principal_type', '=', principalType)
+          .where('principal_name', '=', principalName)
+          .where('policy_type', '=', policyType)
+          .executeTakeFirstOrThrow();
+        if (Number(attached.count) > MAX_ATTACHED_POLICIES[policyType]) throw new ApiError(`LimitExceeded.${principalType}.Policy`);
       });
     },
 

@@ -1,8 +1,8 @@
 /** RAM groups and their members. */
 import { ApiError } from '../../core/errors.js';
-import { attachedPolicyNames, inserted, pageByName, randomBase62, type GroupMembership, type Page, type RamContext, type RamGroupRow } from './shared.js';
+import { attachedPolicyNames, inserted, MAX_GROUPS_PER_USER, pageByName, randomBase62, type GroupMembership, type Page, type RamContext, type RamGroupRow } from './shared.js';
 
-export function ramGroups({ db, inTransaction, principalExists }: RamContext) {
+export function ramGroups({ db, inTransaction, principalExists, principalLocked }: RamContext) {
   return {
     async createGroup(accountId: string, group: { name: string; comments: string }): Promise<RamGroupRow | undefined> {
       const row: RamGroupRow = { id: `g-${randomBase62(16)}`, account_id: accountId, name: group.name, comments: group.comments, created_at: new Date().toISOString() };
@@ -38,7 +38,10 @@ export function ramGroups({ db, inTransaction, principalExists }: RamContext) {
       });
     },
 
-    /** EntityAlreadyExists.User.Group when already a member; the user and the group must exist. */
+    /**
+     * EntityAlreadyExists.User.Group when already a member; the user and the group must exist; a user is in at
+     * most MAX_GROUPS_PER_USER groups (LimitExceeded.User.Group), counted with the user locked.
+     */
     async addUserToGroup(accountId: string, userName: string, groupName: string): Promise<void> {
       await inTransaction(async (trx) => {
         const result = await trx
@@ -46,9 +49,16 @@ export function ramGroups({ db, inTransaction, principalExists }: RamContext) {
           .values({ account_id: accountId, group_name: groupName, user_name: userName, joined_at: new Date().toISOString() })
           .onConflict((oc) => oc.columns(['account_id', 'group_name', 'user_name']).doNothing())
           .executeTakeFirst();
-        if (!(await principalExists(trx, accountId, 'User', userName))) throw new ApiError('EntityNotExist.User', userName);
+        if (!(await principalLocked(trx, accountId, 'User', userName))) throw new ApiError('EntityNotExist.User', userName);
         if (!(await principalExists(trx, accountId, 'Group', groupName))) throw new ApiError('EntityNotExist.Group', groupName);
         if (!inserted(result)) throw new ApiError('EntityAlreadyExists.User.Group', [userName, groupName]);
+        const groups = await trx
+          .selectFrom('ram_group_members')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .where('account_id', '=', accountId)
+          .where('user_name', '=', userName)
+          .executeTakeFirstOrThrow();
+        if (Number(groups.count) > MAX_GROUPS_PER_USER) throw new ApiError('LimitExceeded.User.Group');
       });
     },
 

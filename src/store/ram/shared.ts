@@ -10,7 +10,9 @@
  * - whoever deletes an entity deletes its row first and only then counts what still hangs on it, throwing
  *   (so rolling back) on a conflict;
  * - whoever adds something that hangs on an entity inserts first and then reads the entity with a lock that
- *   a delete of it waits for (`for key share` on PostgreSQL; SQLite runs one writer at a time anyway).
+ *   a delete of it waits for (`for key share` on PostgreSQL; SQLite runs one writer at a time anyway);
+ * - whoever adds under a limit (policies attached to a principal, groups of a user) locks the principal's row
+ *   against the other adders (`principalLocked`) before it counts, and throws past the limit.
  * So a user cannot be deleted while a concurrent AddUserToGroup makes it a member, and no membership,
  * attachment or policy version is left pointing at something deleted.
  */
@@ -79,6 +81,10 @@ export interface Page {
 /** RAM's limits. */
 export const MAX_POLICY_VERSIONS = 5;
 export const MAX_USER_ACCESS_KEYS = 2;
+/** Policies attached directly to one user, group or role, counted by type (RAM's limits page, the same for all three). */
+export const MAX_ATTACHED_POLICIES: Readonly<Record<PolicyType, number>> = { System: 20, Custom: 10 };
+/** Groups one user may be in: with the limit above, what bounds the policies that decide for a user. */
+export const MAX_GROUPS_PER_USER = 10;
 export const ROTATE_OLDEST = 'DeleteOldestNonDefaultVersionWhenLimitExceeded';
 /** The date System policies show (they are older than any account here). */
 export const SYSTEM_POLICY_DATE = '2015-04-28T00:00:00.000Z';
@@ -102,6 +108,12 @@ export interface RamContext {
   /** Runs `fn` in a transaction, or in the one `db` already is (ensureDefaultRole inside createAccount). */
   inTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   principalExists(trx: Kysely<Database>, accountId: string, type: PrincipalType, name: string): Promise<boolean>;
+  /**
+   * Like `principalExists`, and the row then stays locked until the transaction ends against everyone else who
+   * adds to the same principal (`for no key update` on PostgreSQL; SQLite runs one writer at a time anyway):
+   * concurrent additions are counted one after the other, so a limit on them holds.
+   */
+  principalLocked(trx: Kysely<Database>, accountId: string, type: PrincipalType, name: string): Promise<boolean>;
 }
 
 export function ramContext(db: Kysely<Database>): RamContext {
@@ -111,12 +123,19 @@ export function ramContext(db: Kysely<Database>): RamContext {
     locked: (query) => (postgres ? query.forKeyShare() : query),
     inTransaction: (fn) => (db.isTransaction ? fn(db) : db.transaction().execute((trx: Transaction<Database>) => fn(trx))),
     async principalExists(trx, accountId, type, name) {
-      const table = type === 'User' ? 'ram_users' : type === 'Group' ? 'ram_groups' : 'ram_roles';
-      const row = await context.locked(trx.selectFrom(table).select('id').where('account_id', '=', accountId).where('name', '=', name)).executeTakeFirst();
-      return row !== undefined;
+      return (await context.locked(principalRow(trx, accountId, type, name)).executeTakeFirst()) !== undefined;
+    },
+    async principalLocked(trx, accountId, type, name) {
+      const query = principalRow(trx, accountId, type, name);
+      return (await (postgres ? query.forNoKeyUpdate() : query).executeTakeFirst()) !== undefined;
     },
   };
   return context;
+}
+
+function principalRow(trx: Kysely<Database>, accountId: string, type: PrincipalType, name: string) {
+  const table = type === 'User' ? 'ram_users' : type === 'Group' ? 'ram_groups' : 'ram_roles';
+  return trx.selectFrom(table).select('id').where('account_id', '=', accountId).where('name', '=', name);
 }
 
 export function principalMissing(type: PrincipalType, name: string): ApiError {
