@@ -207,6 +207,22 @@ describe('with generated root credentials', () => {
     assert.match(missing.stderr, /bucket no-such-bucket does not exist/);
   });
 
+  test("object put refuses another spelling of a key (./, //, a trailing /) and writes nothing", async () => {
+    const uri = 'oss://cli-bucket/aliases/a.docx';
+    const local = path.join(makeDataDir('imm-cli-upload-'), 'a.docx');
+    fs.writeFileSync(local, 'the original');
+    await runCli(server.env, ['object', 'put', uri, local]);
+    fs.writeFileSync(local, 'written through an alias');
+    for (const alias of ['./aliases/a.docx', './/aliases/a.docx', 'aliases//a.docx', 'aliases/./a.docx', 'aliases/a.docx/', '.', './']) {
+      const refused = await cliFails(server.env, ['object', 'put', `oss://cli-bucket/${alias}`, local]);
+      assert.equal(refused.code, 1, alias);
+      assert.match(refused.stderr, /^imm-weboffice: The parameter SourceURI is invalid: the object name /, alias);
+    }
+    assert.equal(fs.readFileSync(path.join(server.dataDir, 'oss', 'cli-bucket', 'aliases', 'a.docx'), 'utf8'), 'the original');
+    const versions = JSON.parse(await runCli(server.env, ['object', 'versions', uri, '--json'])) as { ETag: string }[];
+    assert.deepEqual(versions.map((v) => v.ETag), [md5('the original')]);
+  });
+
   test('no secret appears in the server output', async () => {
     const output = server.stdout() + server.stderr();
     assert.match(server.stdout(), new RegExp(`root account ${ROOT_ACCOUNT_ID}`));

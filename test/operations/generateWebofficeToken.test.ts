@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createAccount, putDocument, startServer, type TestServer } from '../helpers/server.js';
 import { expectFailure, expectOk, popClient, webofficeSession, type Params, type PopClient } from '../helpers/popClient.js';
+import { CLIENT_VARIANTS, createClient, expectClientError } from '../helpers/clients.js';
 import { count, createBucket, isoToNanos, NANOS_PER_SECOND, sql, TIME_WITH_NANOS, writeObject } from '../helpers/serverData.js';
 
 const PROJECT = 'gen-project';
@@ -126,6 +127,20 @@ describe('precedence and document checks', () => {
     expectFailure(await generate({ ProjectName: 'no-such-project' }), 'ResourceNotFound', 404, /Project no-such-project/);
     expectFailure(await generate({ ProjectName: 'no-such-project', SourceURI: 'oss://no-such-bucket/a.docx' }), 'ResourceNotFound', 404, /Project/);
     expectFailure(await generate({ ProjectName: 'no-such-project', SourceURI: `oss://${OTHER_BUCKET}/theirs.docx` }), 'ResourceNotFound', 404, /Project/);
+  });
+
+  test("another spelling of a document's key (./, //, a trailing /) is InvalidArgument naming SourceURI through every official client, never the same document again; oss://bucket/. is a 400, not a 500", async () => {
+    const aliases = ['./docs/report.docx', './/docs/report.docx', 'docs//report.docx', 'docs/./report.docx', 'docs/report.docx/', '.', './'];
+    for (const variant of CLIENT_VARIANTS) {
+      const client = createClient(variant, server, server.root);
+      for (const alias of aliases) {
+        // Filename given, so that the key itself is what is judged (not the name derived from it).
+        const params = { ProjectName: PROJECT, SourceURI: `oss://${BUCKET}/${alias}`, Filename: 'report.docx' };
+        const error = await expectClientError(client, 'GenerateWebofficeToken', params, 'InvalidArgument');
+        assert.equal(error.statusCode, 400, `${variant} ${alias}`);
+        assert.match(error.message, /^The parameter SourceURI is invalid: the object name /, `${variant} ${alias}`);
+      }
+    }
   });
 
   test('a missing object is ResourceNotFound 404 naming it', async () => {
