@@ -139,6 +139,18 @@ class DatabaseProxy {
 
 const postgres = await postgresForSuite('databaseDown');
 
+/** A server on `databaseUrl` with this root key, its statements timing out after 1 s (the default is 5 s). */
+const startDrillServer = (databaseUrl: string, root: RootCredentials) =>
+  startServer({
+    IMM_DATABASE_URL: databaseUrl,
+    IMM_DB_STATEMENT_TIMEOUT: '1',
+    IMM_MASTER_KEY: randomBytes(32).toString('hex'),
+    IMM_ROOT_ACCESS_KEY_ID: root.AccessKeyId,
+    IMM_ROOT_ACCESS_KEY_SECRET: root.AccessKeySecret,
+    IMM_ACCOUNT_ID: root.AccountId,
+    IMM_LOG_LEVEL: 'warn',
+  });
+
 describe('PostgreSQL unreachable: fail fast with 503, recover without a restart', { skip: postgres.skip, timeout: 120_000 }, () => {
   const proxy = new DatabaseProxy();
   let schema: Awaited<ReturnType<typeof createPostgresSchema>>;
@@ -151,15 +163,7 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
   before(async () => {
     schema = await createPostgresSchema();
     await proxy.start();
-    server = await startServer({
-      IMM_DATABASE_URL: proxy.via(schema.url),
-      IMM_DB_STATEMENT_TIMEOUT: '1',
-      IMM_MASTER_KEY: randomBytes(32).toString('hex'),
-      IMM_ROOT_ACCESS_KEY_ID: root.AccessKeyId,
-      IMM_ROOT_ACCESS_KEY_SECRET: root.AccessKeySecret,
-      IMM_ACCOUNT_ID: root.AccountId,
-      IMM_LOG_LEVEL: 'warn',
-    });
+    server = await startDrillServer(proxy.via(schema.url), root);
     const [created, uri] = await Promise.all([
       rpc(server, root, 'CreateProject', { ProjectName: project }),
       // The CLI goes straight to the database (same data dir, so the same object store).
@@ -310,15 +314,7 @@ describe('PostgreSQL refusing new connections (closed, over its limit, dropped):
     const url = new URL(TEST_POSTGRES_URL);
     url.username = name;
     url.pathname = `/${name}`;
-    server = await startServer({
-      IMM_DATABASE_URL: url.toString(),
-      IMM_DB_STATEMENT_TIMEOUT: '1',
-      IMM_MASTER_KEY: randomBytes(32).toString('hex'),
-      IMM_ROOT_ACCESS_KEY_ID: root.AccessKeyId,
-      IMM_ROOT_ACCESS_KEY_SECRET: root.AccessKeySecret,
-      IMM_ACCOUNT_ID: root.AccountId,
-      IMM_LOG_LEVEL: 'warn',
-    });
+    server = await startDrillServer(url.toString(), root);
     client = popClient(server, root);
     await client.call('CreateProject', { ProjectName: project });
     sourceUri = await putDocument(server, root.AccountId, 'drill-docs', 'plan.docx');
