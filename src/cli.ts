@@ -147,8 +147,9 @@ withSettings(bucket.command('create').description('create a bucket owned by an a
     await withServices(options, async (services) => {
       parseSourceUri(`oss://${name}/x`); // the same bucket-name rules as SourceURI
       if (!(await services.accounts.accountExists(options.account))) throw new Error(`account ${options.account} does not exist`);
-      if (!(await services.buckets.create(name, options.account))) throw new Error(`bucket ${name} exists already`);
+      // The folder first: one the store refuses (a symbolic link) must not leave a bucket recorded without it.
       await services.objects.createBucket(name);
+      if (!(await services.buckets.create(name, options.account))) throw new Error(`bucket ${name} exists already`);
       print({ Bucket: name, AccountId: options.account });
     });
   });

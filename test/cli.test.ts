@@ -207,6 +207,73 @@ describe('with generated root credentials', () => {
     assert.match(missing.stderr, /bucket no-such-bucket does not exist/);
   });
 
+  test("object put refuses another spelling of a key (./, //, a trailing /) and writes nothing", async () => {
+    const uri = 'oss://cli-bucket/aliases/a.docx';
+    const local = path.join(makeDataDir('imm-cli-upload-'), 'a.docx');
+    fs.writeFileSync(local, 'the original');
+    await runCli(server.env, ['object', 'put', uri, local]);
+    fs.writeFileSync(local, 'written through an alias');
+    for (const alias of ['./aliases/a.docx', './/aliases/a.docx', 'aliases//a.docx', 'aliases/./a.docx', 'aliases/a.docx/', '.', './']) {
+      const refused = await cliFails(server.env, ['object', 'put', `oss://cli-bucket/${alias}`, local]);
+      assert.equal(refused.code, 1, alias);
+      assert.match(refused.stderr, /^imm-weboffice: The parameter SourceURI is invalid: the object name /, alias);
+    }
+    assert.equal(fs.readFileSync(path.join(server.dataDir, 'oss', 'cli-bucket', 'aliases', 'a.docx'), 'utf8'), 'the original');
+    const versions = JSON.parse(await runCli(server.env, ['object', 'versions', uri, '--json'])) as { ETag: string }[];
+    assert.deepEqual(versions.map((v) => v.ETag), [md5('the original')]);
+  });
+
+  test('with IMM_OSS_DIR outside the data dir, bucket create and object put make folders 0700 and documents 0600 (not readable by other local users)', async () => {
+    process.umask(0o022); // the usual umask, which the CLI inherits: without explicit modes, 0755 and 0644
+    const ossDir = path.join(makeDataDir('imm-cli-oss-'), 'store');
+    const env = { ...server.env, IMM_OSS_DIR: ossDir };
+    const local = path.join(makeDataDir('imm-cli-upload-'), 'private.docx');
+    fs.writeFileSync(local, 'private');
+    await runCli(env, ['bucket', 'create', 'cli-private', '--account', account.AccountId]);
+    await runCli(env, ['object', 'put', 'oss://cli-private/a/b/private.docx', local]);
+    const mode = (...parts: string[]) => (fs.statSync(path.join(ossDir, ...parts)).mode & 0o777).toString(8);
+    assert.deepEqual(
+      [mode(), mode('cli-private'), mode('cli-private', 'a'), mode('cli-private', 'a', 'b'), mode('cli-private', 'a', 'b', 'private.docx')],
+      ['700', '700', '700', '700', '600'],
+    );
+  });
+
+  test("object put refuses to write through a symbolic link (a linked folder, a link as the destination) and bucket create to adopt a linked folder; the linked-to files are unchanged", async () => {
+    const oss = path.join(server.dataDir, 'oss');
+    const local = path.join(makeDataDir('imm-cli-upload-'), 'upload.docx');
+    fs.writeFileSync(local, 'their document');
+    await runCli(server.env, ['object', 'put', 'oss://cli-root-bucket/theirs.docx', local]); // another account's bucket
+    const outsideDir = makeDataDir('imm-cli-outside-');
+    const outside = path.join(outsideDir, 'secret.docx');
+    fs.writeFileSync(outside, 'outside the store');
+    fs.symlinkSync(path.join(oss, 'cli-root-bucket'), path.join(oss, 'cli-bucket', 'linked'));
+    fs.symlinkSync(outside, path.join(oss, 'cli-bucket', 'link.docx'));
+    fs.symlinkSync(outsideDir, path.join(oss, 'cli-linked'));
+
+    fs.writeFileSync(local, 'overwritten');
+    const link = /symbolic link or lies below one in the object store, and links are not followed/;
+    const [throughFolder, newThroughFolder, ontoLink, linkedBucket, versions] = await Promise.all([
+      cliFails(server.env, ['object', 'put', 'oss://cli-bucket/linked/theirs.docx', local]),
+      cliFails(server.env, ['object', 'put', 'oss://cli-bucket/linked/planted.docx', local]),
+      cliFails(server.env, ['object', 'put', 'oss://cli-bucket/link.docx', local]),
+      cliFails(server.env, ['bucket', 'create', 'cli-linked', '--account', account.AccountId]),
+      cliFails(server.env, ['object', 'versions', 'oss://cli-bucket/link.docx']),
+    ]);
+    assert.match(throughFolder.stderr, /^imm-weboffice: oss:\/\/cli-bucket\/linked\/theirs\.docx is a symbolic link or lies below one/);
+    assert.match(newThroughFolder.stderr, link);
+    assert.match(ontoLink.stderr, /^imm-weboffice: oss:\/\/cli-bucket\/link\.docx is a symbolic link/);
+    assert.match(linkedBucket.stderr, /^imm-weboffice: the folder of bucket cli-linked is a symbolic link/);
+    assert.match(versions.stderr, link);
+
+    assert.equal(fs.readFileSync(path.join(oss, 'cli-root-bucket', 'theirs.docx'), 'utf8'), 'their document');
+    assert.deepEqual(fs.readdirSync(path.join(oss, 'cli-root-bucket')), ['theirs.docx']);
+    assert.equal(fs.readFileSync(outside, 'utf8'), 'outside the store');
+    assert.deepEqual(fs.readdirSync(outsideDir), ['secret.docx']);
+    assert.equal(fs.readlinkSync(path.join(oss, 'cli-bucket', 'link.docx')), outside);
+    const buckets = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json'])) as { Bucket: string }[];
+    assert.ok(!buckets.some((b) => b.Bucket === 'cli-linked'), 'the refused bucket was not recorded');
+  });
+
   test('no secret appears in the server output', async () => {
     const output = server.stdout() + server.stderr();
     assert.match(server.stdout(), new RegExp(`root account ${ROOT_ACCOUNT_ID}`));

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/errors.js';
-import { isUnansweredQuery } from '../store/database.js';
+import { DatabaseUnreachable, isUnansweredQuery } from '../store/database.js';
 
 /** Fastify's own 4xx errors about the request (body too large, bad media type, bad length…) in our codes. */
 export function frameworkError(error: FastifyError, bodyLimitBytes: number): ApiError | undefined {
@@ -32,14 +32,20 @@ export function requestAborted(error: Error, request: FastifyRequest): ApiError 
   return request.raw.errored === error ? new ApiError('MalformedRequest', 'the connection closed before the request body was complete') : undefined;
 }
 
-/** The database is down, unreachable or locked beyond the busy timeout: a retryable 503, not a bug. */
+/**
+ * The database is down, unreachable or locked beyond the busy timeout: a retryable 503, not a bug. Any failure
+ * to get a connection is that (`DatabaseUnreachable`, whatever its code); the rest are failures of a
+ * connection already in hand.
+ */
 export function storageUnavailable(error: Error & { code?: string }): ApiError | undefined {
+  if (error instanceof DatabaseUnreachable) return new ApiError('ServiceUnavailable');
   const code = error.code ?? '';
+  // 57P01/57P02: the connection was ended under the query (administrator command, crash of another backend);
   // 57014: the statement timeout fired (PostgreSQL's counterpart of SQLITE_BUSY after the busy timeout);
   // 25P03: PostgreSQL ended a transaction left idle too long (its node stalled or was cut off).
-  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '57014', '53300', '08006', '08001', '25P03'];
-  // pg's own errors carry no code: a refused or lost connection, the connect timeout, a query on a pooled
-  // client whose connection broke mid-transaction ("… is not queryable"), and a query never answered.
-  const unreachable = /Connection terminated|timeout exceeded when trying to connect|is not queryable/.test(error.message) || isUnansweredQuery(error);
+  const transient = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57014', '08006', '25P03'];
+  // pg's own errors carry no code: a connection lost mid-query, a query on a pooled client whose connection
+  // broke mid-transaction ("… is not queryable"), and a query never answered.
+  const unreachable = /Connection terminated|is not queryable/.test(error.message) || isUnansweredQuery(error);
   return transient.includes(code) || unreachable ? new ApiError('ServiceUnavailable') : undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidArgument } from '../core/errors.js';
 import type { BucketStore } from '../store/buckets.js';
-import { MAX_DOCUMENT_BYTES, type ObjectStat, type ObjectStore } from './objectStore.js';
+import { MAX_DOCUMENT_BYTES, SymbolicLinkRefused, type ObjectStat, type ObjectStore } from './objectStore.js';
 import { currentVersion, type VersionDeps } from './documentVersions.js';
 import type { SourceLocation } from '../tokens/webofficeOptions.js';
 
@@ -31,7 +31,7 @@ export async function checkDocument(
   if (!bucket) throw new ApiError('ResourceNotFound', `Bucket ${source.bucket}`);
   // Permission before existence: without read access nobody learns whether the object exists.
   await mayRead(bucket.account_id);
-  const stat = await deps.objects.headObject(source.bucket, source.key);
+  const stat = await notThroughLinks(source, () => deps.objects.headObject(source.bucket, source.key));
   if (!stat) throw objectMissing(source);
   refuseTooLarge(stat.size);
   return { fileId: fileIdOf(source), stat };
@@ -44,13 +44,24 @@ export async function openDocument(
   mayRead: (bucketOwner: string) => Promise<void>,
 ): Promise<OpenedDocument> {
   const { fileId, stat } = await checkDocument(deps, source, mayRead);
-  const version = await currentVersion(deps, source.bucket, source.key, stat);
+  const version = await notThroughLinks(source, () => currentVersion(deps, source.bucket, source.key, stat));
   if (!version) throw objectMissing(source);
   refuseTooLarge(version.size); // the content may have been replaced since the stat
   return { fileId, version: version.version, size: version.size, etag: version.etag };
 }
 
 const objectMissing = (source: SourceLocation) => new ApiError('ResourceNotFound', `Object oss://${source.bucket}/${source.key}`);
+
+/** A document reached through a symbolic link is not there: the store follows none (README, Documents). */
+async function notThroughLinks<T>(source: SourceLocation, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!(err instanceof SymbolicLinkRefused)) throw err;
+    const message = `${objectMissing(source).message.replace(/\.$/, '')}: it ${SymbolicLinkRefused.reason}.`;
+    throw new ApiError('ResourceNotFound', [], { message });
+  }
+}
 
 function refuseTooLarge(size: number): void {
   if (size > MAX_DOCUMENT_BYTES) throw invalidArgument('SourceURI', `the document is ${size} bytes and WebOffice opens at most ${MAX_DOCUMENT_BYTES} bytes (200 MB)`);

@@ -1,24 +1,120 @@
 import fs from 'node:fs/promises';
+import { constants, existsSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStat, ObjectStore } from './objectStore.js';
+import { SymbolicLinkRefused, type ObjectStat, type ObjectStore } from './objectStore.js';
 
 const GONE = ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR'];
 const isGone = (err: unknown) => GONE.includes((err as NodeJS.ErrnoException).code ?? '');
 
+// O_NOFOLLOW refuses a link as the last component (ELOOP); the links before it are caught by checking the real
+// path of what was opened. O_NONBLOCK: a FIFO placed in the folder must not hang the reader.
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW;
+const LINK_REFUSED = ['ELOOP', 'EMLINK']; // what O_NOFOLLOW answers for a link (EMLINK on FreeBSD)
+/** Linux names the real path of an open descriptor; elsewhere the name's real path and the inode are compared. */
+const DESCRIPTOR_PATHS = process.platform === 'linux' && existsSync('/proc/self/fd');
+
 /** MD5 in OSS's spelling: upper-case hex. */
 const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
-/** Bucket `B` is the folder `<root>/B/`; object key `a/b.docx` is the file `<root>/B/a/b.docx`. */
-export function fileSystemObjectStore(root: string): ObjectStore {
-  const objectPath = (bucket: string, key: string): string => {
-    const bucketDir = path.join(root, bucket);
-    const file = path.resolve(bucketDir, key);
-    // Keys were validated already; this keeps any path that escapes the bucket out regardless.
-    if (!file.startsWith(bucketDir + path.sep)) throw new Error(`object key escapes its bucket: ${key}`);
-    return file;
-  };
+type Opened = { handle: fs.FileHandle; stat: Stats };
+
+/**
+ * Bucket `B` is the folder `<root>/B/`; object key `a/b.docx` is the file `<root>/B/a/b.docx`. The root may be a
+ * symbolic link (the operator's choice, resolved once); below it every link is refused (`SymbolicLinkRefused`),
+ * so an object is only ever its own file inside its own bucket's folder. Everything created is private to the
+ * service's user: folders 0700, documents 0600.
+ */
+export function fileSystemObjectStore(root: string, options: { descriptorPaths?: boolean } = {}): ObjectStore {
+  const descriptorPaths = options.descriptorPaths ?? DESCRIPTOR_PATHS;
+  let realRoot: string | undefined;
+
+  /** The root's real path; undefined while it does not exist, unless `create` (then it is made, 0700). */
+  async function rootPath(create: boolean): Promise<string | undefined> {
+    if (realRoot) return realRoot;
+    if (create) await fs.mkdir(root, { recursive: true, mode: 0o700 });
+    try {
+      realRoot = await fs.realpath(root);
+    } catch (err) {
+      if (!create && isGone(err)) return undefined;
+      throw err;
+    }
+    return realRoot;
+  }
+
+  /** Whether the open file is the one at `file` (a path without links), reached without following any. */
+  async function isAt(opened: Opened, file: string): Promise<boolean> {
+    if (descriptorPaths) {
+      const real = await fs.readlink(`/proc/self/fd/${opened.handle.fd}`);
+      if (real === file) return true;
+      // Replaced by a rename (or removed) since it was opened: still the file that was there.
+      return real === `${file} (deleted)` && (await opened.handle.stat()).nlink === 0;
+    }
+    try {
+      if ((await fs.realpath(file)) !== file) return false;
+      const named = await fs.stat(file);
+      return named.ino === opened.stat.ino && named.dev === opened.stat.dev;
+    } catch (err) {
+      if (isGone(err)) return false; // removed meanwhile; the caller opens it again
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `use` on the object's file opened for reading, or returns undefined when there is none. Race-free:
+   * what is checked is the descriptor opened, not the name.
+   */
+  async function withObject<T>(bucket: string, key: string, use: (opened: Opened) => Promise<T>): Promise<T | undefined> {
+    const base = await rootPath(false);
+    if (!base) return undefined;
+    const file = path.join(base, ...componentsOf(bucket, key));
+    // A file replaced between opening and checking is opened again (the non-Linux check cannot tell that apart).
+    for (let attempt = 1; ; attempt++) {
+      let handle: fs.FileHandle;
+      try {
+        handle = await fs.open(file, READ_FLAGS);
+      } catch (err) {
+        if (LINK_REFUSED.includes((err as NodeJS.ErrnoException).code ?? '')) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+        if (isGone(err)) return undefined;
+        throw err;
+      }
+      try {
+        const opened = { handle, stat: await handle.stat() };
+        if (await isAt(opened, file)) return opened.stat.isFile() ? await use(opened) : undefined;
+        if (descriptorPaths || attempt === 3) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  /**
+   * The folders `names` below the root, each checked with lstat (a link is refused) or created 0700; returns
+   * the last one's path.
+   */
+  async function folders(base: string, names: string[], what: string): Promise<string> {
+    let dir = base;
+    for (const name of names) {
+      dir = path.join(dir, name);
+      for (;;) {
+        const stat = await fs.lstat(dir).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
+        if (stat?.isSymbolicLink()) throw new SymbolicLinkRefused(what);
+        if (stat && !stat.isDirectory()) throw new Error(`${what} cannot be written: ${path.relative(base, dir)} is a file, not a folder`);
+        if (stat) break;
+        try {
+          await fs.mkdir(dir, { mode: 0o700 });
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // made meanwhile: look at it again
+        }
+      }
+    }
+    return dir;
+  }
+
   // Every write is a rename of a new file, so the inode changes with the content; size and mtime catch an
   // editor that rewrites in place. Shared folders (NFS) report the same three values on every node.
   const statOf = (stat: { size: number; mtimeMs: number; ino: number }): ObjectStat => ({
@@ -28,47 +124,57 @@ export function fileSystemObjectStore(root: string): ObjectStore {
 
   return {
     async headObject(bucket, key) {
-      try {
-        const stat = await fs.stat(objectPath(bucket, key));
-        return stat.isFile() ? statOf(stat) : undefined;
-      } catch (err) {
-        if (isGone(err)) return undefined;
-        throw err;
-      }
+      return withObject(bucket, key, async ({ stat }) => statOf(stat));
     },
     async digestObject(bucket, key) {
-      let handle: fs.FileHandle;
-      try {
-        handle = await fs.open(objectPath(bucket, key), 'r');
-      } catch (err) {
-        if (isGone(err)) return undefined;
-        throw err;
-      }
-      try {
-        // Stat and hash through one open handle: a rename that replaces the file meanwhile cannot mix two contents.
-        const stat = await handle.stat();
-        if (!stat.isFile()) return undefined;
+      // Stat and hash through one open handle: a rename that replaces the file meanwhile cannot mix two contents.
+      return withObject(bucket, key, async ({ handle, stat }) => {
         const md5 = createHash('md5');
         await pipeline(handle.createReadStream({ autoClose: false, start: 0 }), md5);
         return { ...statOf(stat), etag: ossEtag(md5.digest()) };
-      } finally {
-        await handle.close();
-      }
+      });
     },
     async putObject(bucket, key, content) {
-      const file = objectPath(bucket, key);
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      // Write beside, then rename: a reader never sees half a document.
-      // The stat is taken before the rename (which keeps inode and mtime), so it is this content's even when
-      // another writer replaces the file right after.
+      const uri = `oss://${bucket}/${key}`;
+      const components = componentsOf(bucket, key);
+      const file = path.join(await folders((await rootPath(true))!, components.slice(0, -1), uri), components[components.length - 1]);
+      // Write beside, then rename: a reader never sees half a document. The temporary file is new (exclusive
+      // create, no link followed) and checked where it was really created, in case a folder was swapped for a
+      // link after it was looked at. The stat is taken before the rename (which keeps inode and mtime), so it
+      // is this content's even when another writer replaces the file right after.
       const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      await fs.writeFile(temp, content);
-      const stat = await fs.stat(temp);
-      await fs.rename(temp, file);
-      return { ...statOf(stat), etag: ossEtag(createHash('md5').update(content).digest()) };
+      const handle = await fs.open(temp, CREATE_FLAGS, 0o600);
+      let renamed = false;
+      try {
+        if (!(await isAt({ handle, stat: await handle.stat() }, temp))) throw new SymbolicLinkRefused(uri);
+        await handle.writeFile(content);
+        const stat = await handle.stat();
+        await handle.close();
+        if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw new SymbolicLinkRefused(uri);
+        await fs.rename(temp, file);
+        renamed = true;
+        return { ...statOf(stat), etag: ossEtag(createHash('md5').update(content).digest()) };
+      } finally {
+        if (!renamed) {
+          await handle.close().catch(() => {});
+          await fs.rm(temp, { force: true });
+        }
+      }
     },
     async createBucket(bucket) {
-      await fs.mkdir(path.join(root, bucket), { recursive: true });
+      await folders((await rootPath(true))!, componentsOf(bucket, undefined), `the folder of bucket ${bucket}`);
     },
   };
+}
+
+/**
+ * The path components below the root: the bucket's folder, then the key's segments. Names were validated
+ * already (no `.`, `..` or empty segment); this keeps any other out regardless, one name per component.
+ */
+function componentsOf(bucket: string, key: string | undefined): string[] {
+  const components = [bucket, ...(key === undefined ? [] : key.split('/'))];
+  if (bucket.includes('/') || components.some((c) => c === '' || c === '.' || c === '..' || c.includes('\0'))) {
+    throw new Error(`not a normal object name: ${bucket}/${key ?? ''}`);
+  }
+  return components;
 }

@@ -23,5 +23,19 @@ export interface ObjectStore {
   createBucket(bucket: string): Promise<void>;
 }
 
+/**
+ * The file-system store reads and writes nothing through a symbolic link below its root: a link could lead out
+ * of the store, into another account's bucket, or give one file a second key. `what` is the object's URI or
+ * the bucket's folder.
+ */
+export class SymbolicLinkRefused extends Error {
+  static readonly reason = 'is a symbolic link or lies below one in the object store, and links are not followed';
+
+  constructor(what: string) {
+    super(`${what} ${SymbolicLinkRefused.reason}`);
+    this.name = 'SymbolicLinkRefused';
+  }
+}
+
 /** The largest document WebOffice opens (spec §2.1). */
 export const MAX_DOCUMENT_BYTES = 200 * 1024 * 1024;

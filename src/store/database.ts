@@ -86,15 +86,34 @@ const PARTITION_MARGIN_MS = 1000;
 const QUERY_READ_TIMEOUT = 'Query read timeout'; // pg's message when `query_timeout` fires
 
 /**
- * The pool as Kysely sees it, except that a connection whose query went unanswered past `query_timeout` is
- * closed on release rather than reused: its query may still be queued on the server side of a partition, and
- * anything sent after it would wait behind it. Once timed out, a connection refuses further queries at once
- * (the rollback that follows, say), so a request fails after one timeout, not two.
+ * No connection to the database could be had: refused, reset, timed out, or PostgreSQL turning it away for
+ * any reason at all (closed to connections, over a connection limit, dropped, starting up, a bad password…).
+ * Decided by where it happened, not by the code: whatever stops a connection is the database being out of
+ * reach (503), never a bug in a request. `cause` is the driver's error.
+ */
+export class DatabaseUnreachable extends Error {
+  /** The driver's code: a SQLSTATE (3D000, 55000, 53300, 28P01…) or a system one (ECONNREFUSED…), if any. */
+  readonly code?: string;
+
+  constructor(cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(`no connection to the database${typeof code === 'string' ? ` (${code})` : ''}`, { cause });
+    this.name = 'DatabaseUnreachable';
+    if (typeof code === 'string') this.code = code;
+  }
+}
+
+/**
+ * The pool as Kysely sees it, except that a failure to get a connection is a `DatabaseUnreachable`, and a
+ * connection whose query went unanswered past `query_timeout` is closed on release rather than reused: its
+ * query may still be queued on the server side of a partition, and anything sent after it would wait behind
+ * it. Once timed out, a connection refuses further queries at once (the rollback that follows, say), so a
+ * request fails after one timeout, not two.
  */
 function discardingUnansweredClients(pool: pg.Pool): PostgresPool {
   return {
     async connect() {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => Promise.reject(new DatabaseUnreachable(err)));
       let unanswered: Error | undefined;
       return {
         query: (async (text: string, parameters: readonly unknown[]) => {

@@ -160,11 +160,20 @@ function parseOssUri(uri: string, name: string): SourceLocation {
   return { bucket, key };
 }
 
+/**
+ * Each object has exactly one key: a file path takes `./a`, `a//b` and `a/` for `a` and `a/b`, while RAM
+ * matches `oss:GetObject` against the key as written, so an alias would slip past a Deny on `bucket/a/*` (and
+ * give one file several FileIds). Hence no `.`, `..` or empty segment, and no trailing `/`.
+ */
 function checkObjectKey(key: string, name: string): void {
   if (key === '') throw invalidArgument(name, 'the object name must not be empty');
   if (utf8Bytes(key) > MAX_OBJECT_KEY_BYTES) throw invalidArgument(name, `the object name must be at most ${MAX_OBJECT_KEY_BYTES} bytes`);
   if (key.startsWith('/')) throw invalidArgument(name, "the object name must not start with '/'");
-  if (key.split('/').includes('..')) throw invalidArgument(name, "the object name must not contain '..' segments");
+  if (key.endsWith('/')) throw invalidArgument(name, "the object name must not end with '/'");
+  const segments = key.split('/');
+  if (segments.includes('')) throw invalidArgument(name, "the object name must not contain empty segments ('//')");
+  if (segments.includes('.')) throw invalidArgument(name, "the object name must not contain '.' segments");
+  if (segments.includes('..')) throw invalidArgument(name, "the object name must not contain '..' segments");
   if (CONTROL_CHARACTERS.test(key)) throw invalidArgument(name, 'the object name must not contain control characters');
 }
 

@@ -328,6 +328,52 @@ describe('chains are checked at every Refresh', () => {
   });
 });
 
+describe("a Deny on a folder of a bucket cannot be bypassed by another spelling of the key", () => {
+  const PRIVATE_PROJECT = 'Q';
+  // Each resolves to private/x.docx on a file system; RAM sees the key as written.
+  const aliases = ['./private/x.docx', './/private/x.docx', 'private//x.docx', 'private/./x.docx', 'private/x.docx/'];
+  const denyPrivate = { Effect: 'Deny', Action: 'oss:GetObject', Resource: 'acs:oss:*:*:a-docs/private/*' };
+  const open = (project: string, key: string, config?: CredentialConfig) =>
+    immA.call('GenerateWebofficeToken', {
+      ProjectName: project,
+      SourceURI: `oss://a-docs/${key}`,
+      Filename: 'x.docx', // so that the key itself is what is judged, trailing '/' included
+      ...(config && { CredentialConfig: JSON.stringify(config) }),
+    });
+
+  /** The plain key is an explicit deny; every alias is InvalidArgument naming SourceURI (before: 200, the bypass). */
+  async function expectNoBypass(project: string, config: CredentialConfig | undefined, policyType: string) {
+    remember(await open(project, 'public/y.docx', config)); // the Deny covers only private/
+    const denied = await expectForbidden(() => open(project, 'private/x.docx', config), /may not oss:GetObject .*\(ExplicitDeny\)/);
+    assert.equal(denied.data?.AccessDeniedDetail.PolicyType, policyType);
+    for (const alias of aliases) {
+      const error = await expectError(async () => remember(await open(project, alias, config)), 'InvalidArgument');
+      assert.equal(error.statusCode, 400, alias);
+      assert.match(error.message, /^The parameter SourceURI is invalid: the object name /, alias);
+    }
+  }
+
+  before(async () => {
+    await Promise.all([
+      putDocument(server, A.AccountId, 'a-docs', 'private/x.docx', 'private'),
+      putDocument(server, A.AccountId, 'a-docs', 'public/y.docx', 'public'),
+    ]);
+  });
+
+  test("in CredentialConfig.Policy", async () => {
+    await createRole(ramA, 'ImmOssReader', trustPolicy({ Service: [IMM] }), ['AliyunOSSReadOnlyAccess']);
+    await expectNoBypass(PROJECT, { ServiceRole: 'ImmOssReader', Policy: policy({ Effect: 'Allow', Action: '*', Resource: '*' }, denyPrivate) }, 'SessionPolicy');
+  });
+
+  test("in a policy of the project's service role", async () => {
+    await createRole(ramA, 'ImmNoPrivate', trustPolicy({ Service: [IMM] }), ['AliyunOSSReadOnlyAccess']);
+    await ramA.createPolicy(new ram.CreatePolicyRequest({ policyName: 'DenyPrivate', policyDocument: policy(denyPrivate) }));
+    await ramA.attachPolicyToRole(new ram.AttachPolicyToRoleRequest({ roleName: 'ImmNoPrivate', policyName: 'DenyPrivate', policyType: 'Custom' }));
+    await immA.call('CreateProject', { ProjectName: PRIVATE_PROJECT, ServiceRole: 'ImmNoPrivate' });
+    await expectNoBypass(PRIVATE_PROJECT, undefined, 'AccountLevelIdentityBasedPolicy');
+  });
+});
+
 describe('audit', () => {
   test('`imm-weboffice audit --since T --json` lists allow and deny decisions with principal, action, resource and matched statement; no secret, no token', async () => {
     // Temporary credentials of A also call through a chain, so their secret and token are in play too.

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createAccount, putDocument, startServer, type TestServer } from '../helpers/server.js';
+import { createAccount, makeDataDir, putDocument, startServer, type TestServer } from '../helpers/server.js';
 import { expectFailure, expectOk, popClient, webofficeSession, type Params, type PopClient } from '../helpers/popClient.js';
+import { CLIENT_VARIANTS, createClient, expectClientError } from '../helpers/clients.js';
 import { count, createBucket, isoToNanos, NANOS_PER_SECOND, sql, TIME_WITH_NANOS, writeObject } from '../helpers/serverData.js';
 
 const PROJECT = 'gen-project';
@@ -126,6 +127,46 @@ describe('precedence and document checks', () => {
     expectFailure(await generate({ ProjectName: 'no-such-project' }), 'ResourceNotFound', 404, /Project no-such-project/);
     expectFailure(await generate({ ProjectName: 'no-such-project', SourceURI: 'oss://no-such-bucket/a.docx' }), 'ResourceNotFound', 404, /Project/);
     expectFailure(await generate({ ProjectName: 'no-such-project', SourceURI: `oss://${OTHER_BUCKET}/theirs.docx` }), 'ResourceNotFound', 404, /Project/);
+  });
+
+  test("another spelling of a document's key (./, //, a trailing /) is InvalidArgument naming SourceURI through every official client, never the same document again; oss://bucket/. is a 400, not a 500", async () => {
+    const aliases = ['./docs/report.docx', './/docs/report.docx', 'docs//report.docx', 'docs/./report.docx', 'docs/report.docx/', '.', './'];
+    for (const variant of CLIENT_VARIANTS) {
+      const client = createClient(variant, server, server.root);
+      for (const alias of aliases) {
+        // Filename given, so that the key itself is what is judged (not the name derived from it).
+        const params = { ProjectName: PROJECT, SourceURI: `oss://${BUCKET}/${alias}`, Filename: 'report.docx' };
+        const error = await expectClientError(client, 'GenerateWebofficeToken', params, 'InvalidArgument');
+        assert.equal(error.statusCode, 400, `${variant} ${alias}`);
+        assert.match(error.message, /^The parameter SourceURI is invalid: the object name /, `${variant} ${alias}`);
+      }
+    }
+  });
+
+  test("a document reached through a symbolic link (to a file outside the store, into another account's bucket, through a linked folder) is ResourceNotFound saying so; nothing of the linked-to file is revealed or recorded", async () => {
+    const oss = path.join(server.dataDir, 'oss');
+    const outside = path.join(makeDataDir('imm-outside-'), 'secret.docx');
+    fs.writeFileSync(outside, 'outside the store');
+    fs.mkdirSync(path.join(oss, BUCKET, 'links'));
+    fs.symlinkSync(outside, path.join(oss, BUCKET, 'links', 'outside.docx'));
+    fs.symlinkSync(path.join(oss, OTHER_BUCKET, 'theirs.docx'), path.join(oss, BUCKET, 'links', 'theirs.docx'));
+    fs.symlinkSync(path.join('..', '..', OTHER_BUCKET), path.join(oss, BUCKET, 'links', 'folder'));
+    for (const key of ['links/outside.docx', 'links/theirs.docx', 'links/folder/theirs.docx']) {
+      const failure = expectFailure(await generate({ SourceURI: `oss://${BUCKET}/${key}` }), 'ResourceNotFound', 404);
+      assert.equal(failure.message, `The specified resource Object oss://${BUCKET}/${key} is not found: it is a symbolic link or lies below one in the object store, and links are not followed.`);
+      assert.ok(!JSON.stringify(failure.body).includes(createHash('md5').update('outside the store').digest('hex').toUpperCase()));
+    }
+    assert.equal(await count(server, "select count(*) as n from object_versions where object_key like 'links/%'"), 0);
+  });
+
+  test('a session whose document has been replaced by a symbolic link refreshes no more (ResourceNotFound)', async () => {
+    const uri = writeObject(server, BUCKET, 'later-linked.docx', 'a document');
+    const pair = expectOk(await generate({ SourceURI: uri }));
+    const file = path.join(server.dataDir, 'oss', BUCKET, 'later-linked.docx');
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(server.dataDir, 'oss', OTHER_BUCKET, 'theirs.docx'), file);
+    const refreshed = await root.attempt('RefreshWebofficeToken', { ProjectName: PROJECT, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
+    expectFailure(refreshed, 'ResourceNotFound', 404, /later-linked\.docx is not found: it is a symbolic link/);
   });
 
   test('a missing object is ResourceNotFound 404 naming it', async () => {

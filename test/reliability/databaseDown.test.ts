@@ -9,6 +9,9 @@
  * bounded by the client-side query timeout; cut off in the middle of a refresh, a node's open transaction is
  * ended by PostgreSQL's idle-transaction timeout, so another node can refresh that session.
  *
+ * PostgreSQL refusing new connections itself (a database closed to connections, over its connection limit, or
+ * dropped) is the same outage, whatever the code it gives: drilled on a database of its own, further below.
+ *
  * (SQLite's counterpart, a file locked beyond the 10 s busy timeout, is left out: too slow for this suite.)
  */
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -17,6 +20,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createPostgresSchema, TEST_POSTGRES_URL } from '../helpers/engines.js';
+import { postgresQuery } from '../helpers/postgres.js';
+import { expectFailure, popClient, type ApiResult, type PopClient } from '../helpers/popClient.js';
 import { makeDataDir, putDocument, startServer, type RootCredentials, type TestServer } from '../helpers/server.js';
 import { describeResult, isEnvelope, pairOf, postgresForSuite, rpc, sleep, stopWithin, type CallResult, type Pair } from '../helpers/reliability.js';
 
@@ -134,6 +139,18 @@ class DatabaseProxy {
 
 const postgres = await postgresForSuite('databaseDown');
 
+/** A server on `databaseUrl` with this root key, its statements timing out after 1 s (the default is 5 s). */
+const startDrillServer = (databaseUrl: string, root: RootCredentials) =>
+  startServer({
+    IMM_DATABASE_URL: databaseUrl,
+    IMM_DB_STATEMENT_TIMEOUT: '1',
+    IMM_MASTER_KEY: randomBytes(32).toString('hex'),
+    IMM_ROOT_ACCESS_KEY_ID: root.AccessKeyId,
+    IMM_ROOT_ACCESS_KEY_SECRET: root.AccessKeySecret,
+    IMM_ACCOUNT_ID: root.AccountId,
+    IMM_LOG_LEVEL: 'warn',
+  });
+
 describe('PostgreSQL unreachable: fail fast with 503, recover without a restart', { skip: postgres.skip, timeout: 120_000 }, () => {
   const proxy = new DatabaseProxy();
   let schema: Awaited<ReturnType<typeof createPostgresSchema>>;
@@ -146,15 +163,7 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
   before(async () => {
     schema = await createPostgresSchema();
     await proxy.start();
-    server = await startServer({
-      IMM_DATABASE_URL: proxy.via(schema.url),
-      IMM_DB_STATEMENT_TIMEOUT: '1',
-      IMM_MASTER_KEY: randomBytes(32).toString('hex'),
-      IMM_ROOT_ACCESS_KEY_ID: root.AccessKeyId,
-      IMM_ROOT_ACCESS_KEY_SECRET: root.AccessKeySecret,
-      IMM_ACCOUNT_ID: root.AccountId,
-      IMM_LOG_LEVEL: 'warn',
-    });
+    server = await startDrillServer(proxy.via(schema.url), root);
     const [created, uri] = await Promise.all([
       rpc(server, root, 'CreateProject', { ProjectName: project }),
       // The CLI goes straight to the database (same data dir, so the same object store).
@@ -279,5 +288,105 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
   test('the outages were logged as database unavailable, never as unexpected failures', () => {
     assert.match(server.stderr(), /database unavailable/);
     assert.doesNotMatch(server.stderr(), /unexpected failure/);
+  });
+});
+
+/**
+ * PostgreSQL itself refusing new connections, for reasons no list of codes foresees: a database closed to
+ * connections (55000), over its connection limit (53300), dropped (3D000). Drills like these would disturb the
+ * other tests on the shared `test` database, so the server runs on a database of its own, owned by a role of
+ * its own (not a superuser: CONNECTION LIMIT binds only such roles). Each outage also ends the server's
+ * connections in place, so that it must connect anew.
+ */
+describe('PostgreSQL refusing new connections (closed, over its limit, dropped): every call 503, /ready 503, recovery by itself', { skip: postgres.skip, timeout: 120_000 }, () => {
+  const name = `imm_drill_${randomBytes(5).toString('hex')}`; // the database and its owner
+  const admin = (text: string) => postgresQuery(TEST_POSTGRES_URL, text);
+  const root: RootCredentials = { AccountId: '1000000000000003', AccessKeyId: `LTAIdrill${randomBytes(6).toString('hex')}`, AccessKeySecret: randomBytes(15).toString('hex') };
+  const project = 'database-drill';
+  let server: TestServer;
+  let client: PopClient;
+  let sourceUri: string;
+  let pair: Pair;
+
+  before(async () => {
+    await admin(`create role ${name} login`);
+    await admin(`create database ${name} owner ${name}`);
+    const url = new URL(TEST_POSTGRES_URL);
+    url.username = name;
+    url.pathname = `/${name}`;
+    server = await startDrillServer(url.toString(), root);
+    client = popClient(server, root);
+    await client.call('CreateProject', { ProjectName: project });
+    sourceUri = await putDocument(server, root.AccountId, 'drill-docs', 'plan.docx');
+    pair = pairOf(await client.call('GenerateWebofficeToken', { ProjectName: project, SourceURI: sourceUri }));
+  });
+
+  after(async () => {
+    await stopWithin(server);
+    await admin(`drop database if exists ${name} with (force)`);
+    await admin(`drop role if exists ${name}`);
+  });
+
+  /** Ends every connection of the server to its database, waiting until each is gone. */
+  const terminateBackends = () => admin(`select pg_terminate_backend(pid, 5000) from pg_stat_activity where datname = '${name}'`);
+
+  async function expectUnavailable(what: string): Promise<void> {
+    const calls = await Promise.all([
+      client.attempt('ListProjects', {}),
+      client.attempt('GenerateWebofficeToken', { ProjectName: project, SourceURI: sourceUri }),
+      client.attempt('RefreshWebofficeToken', { ProjectName: project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken }),
+      client.attempt('ListProjects', {}),
+    ]);
+    for (const call of calls) expectFailure(call, 'ServiceUnavailable', 503);
+    const ready = await fetch(`${server.url}/ready`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(ready.status, 503, `/ready while ${what}`);
+    assert.equal(((await ready.json()) as Record<string, unknown>).Code, 'ServiceUnavailable');
+    assert.equal(server.process.exitCode, null, 'the process is still running');
+  }
+
+  async function expectRecovered(): Promise<void> {
+    let last: ApiResult | undefined;
+    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
+      last = await client.attempt('ListProjects', {});
+      if (last.ok) break;
+      expectFailure(last, 'ServiceUnavailable', 503);
+    }
+    assert.ok(last?.ok, `the node recovered by itself: ${JSON.stringify(last)}`);
+    assert.equal((await fetch(`${server.url}/ready`)).status, 200);
+    // The refreshes refused during the outage spent nothing.
+    pair = pairOf(await client.call('RefreshWebofficeToken', { ProjectName: project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken }));
+  }
+
+  test('a database closed to connections (ALLOW_CONNECTIONS false, 55000), then opened again', async () => {
+    await admin(`alter database ${name} allow_connections false`);
+    try {
+      await terminateBackends();
+      await expectUnavailable('the database is closed to connections');
+    } finally {
+      await admin(`alter database ${name} allow_connections true`);
+    }
+    await expectRecovered();
+  });
+
+  test('a database over its connection limit (CONNECTION LIMIT 0, 53300), then lifted', async () => {
+    await admin(`alter database ${name} connection limit 0`);
+    try {
+      await terminateBackends();
+      await expectUnavailable('the database allows no connection');
+    } finally {
+      await admin(`alter database ${name} connection limit -1`);
+    }
+    await expectRecovered();
+  });
+
+  test('a dropped database (3D000)', async () => {
+    await admin(`drop database ${name} with (force)`);
+    await expectUnavailable('the database does not exist');
+  });
+
+  test('the refusals were logged as database unavailable, never as unexpected failures', () => {
+    assert.match(server.stderr(), /database unavailable/);
+    const unexpected = server.stderr().split('\n').filter((line) => line.includes('unexpected failure'));
+    assert.equal(unexpected.length, 0, `logged as unexpected: ${unexpected[0]?.slice(0, 400)}`);
   });
 });

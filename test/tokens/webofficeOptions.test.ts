@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import path from 'node:path';
 import { ApiError } from '../../src/core/errors.js';
 import {
   fileFamily,
@@ -170,6 +171,38 @@ test("an object key with '..' segments is refused, while dots inside names are f
   assert.equal(parseSourceUri('oss://bkt/a..b/..c.docx').key, 'a..b/..c.docx');
 });
 
+test("an object key with '.' or empty segments, or a trailing '/', is refused: each object has exactly one key", () => {
+  for (const key of ['./private/x.docx', './/private/x.docx', 'private//x.docx', 'private/./x.docx', 'report.docx/', 'a/.', '.', './']) {
+    assertInvalid(() => parseSourceUri(`oss://bkt/${key}`), /^The parameter SourceURI is invalid: the object name /);
+  }
+  assertInvalid(() => parseSourceUri('oss://bkt/private//x.docx'), /SourceURI .*empty segments/);
+  assertInvalid(() => parseSourceUri('oss://bkt/report.docx/'), /SourceURI .*must not end with '\/'/);
+  assertInvalid(() => parseSourceUri('oss://bkt/./private/x.docx'), /SourceURI .*'\.' segments/);
+  // The same rules for every oss:// parameter, each error naming its own.
+  assertInvalid(() => generate({ Notification: json({ ExtendedMessageURI: 'oss://bkt/a//b.json' }) }), /Notification\.ExtendedMessageURI .*empty segments/);
+  assert.equal(parseSourceUri('oss://bkt/.hidden/a.b/.x.docx').key, '.hidden/a.b/.x.docx');
+});
+
+test('every object key accepted is its own normal form: no other spelling of it is accepted', () => {
+  const segment = fc.stringMatching(/^[a.\/]{0,4}$/);
+  fc.assert(
+    fc.property(fc.array(segment, { minLength: 1, maxLength: 5 }), (parts) => {
+      const key = parts.join('/');
+      let accepted: string;
+      try {
+        accepted = parseSourceUri(`oss://bkt/${key}`).key;
+      } catch (error) {
+        assert.ok(error instanceof ApiError && error.code === 'InvalidArgument', String(error));
+        return;
+      }
+      assert.equal(accepted, key);
+      assert.equal(path.posix.normalize(key), key, 'the key is its normal form');
+      assert.ok(!key.endsWith('/') && !key.startsWith('/'), key);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('an object key with NUL or other control characters is refused', () => {
   for (const c of ['\u0000', '\n', '\r', '\t', '\u001f', '\u007f']) {
     assertInvalid(() => parseSourceUri(`oss://bkt/a${c}b.docx`), /SourceURI .*control characters/);
@@ -231,7 +264,7 @@ test('an unsupported Filename extension is refused naming the extension and list
 test('without Filename, a bad extension in the object key is refused naming SourceURI', () => {
   assertInvalid(() => generate({ SourceURI: 'oss://bkt/setup.exe' }), /^The parameter SourceURI is invalid: the extension \.exe is not supported/);
   assertInvalid(() => generate({ SourceURI: 'oss://bkt/README' }), /^The parameter SourceURI is invalid: the file name must include an extension/);
-  assertInvalid(() => generate({ SourceURI: 'oss://bkt/dir/' }), /^The parameter SourceURI is invalid: the file name must include an extension/);
+  assertInvalid(() => generate({ SourceURI: 'oss://bkt/dir/.docx' }), /^The parameter SourceURI is invalid: the file name must include an extension/);
 });
 
 test('a Filename of 255 characters is accepted and 256 refused', () => {
