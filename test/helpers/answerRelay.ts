@@ -14,6 +14,8 @@ export interface AnswerRelay {
   retarget(port: number): void;
   /** Holds every answer from now on; the returned function lets them (and later ones) through again. */
   hold(): () => void;
+  /** How many connections have an answer held back now. */
+  heldAnswers(): number;
   /**
    * Resolves once every connection to the node has closed (at most `ms`): after the node died, so that the
    * relay has dropped what the dead node had answered before anything is released.
@@ -70,6 +72,7 @@ export async function answerRelay(targetPort: number): Promise<AnswerRelay> {
         for (const flush of [...pending]) flush();
       };
     },
+    heldAnswers: () => pending.size,
     async upstreamsClosed(ms = 2000) {
       for (const until = Date.now() + ms; upstreams.size > 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 5));
     },

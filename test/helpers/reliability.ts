@@ -126,6 +126,8 @@ export interface Cluster {
   via(i: number): { url: string };
   /** Holds every node's answers; the returned function lets them through again. */
   holdAnswers(): () => void;
+  /** How many answers node `i`'s relay holds back now. */
+  heldAnswers(i: number): number;
   root: RootCredentials;
   project: string;
   sourceUri: string;
@@ -206,6 +208,7 @@ export async function startCluster(engine: EngineName, count: number, extraEnv: 
       const releases = relays.map((r) => r.hold());
       return () => releases.forEach((release) => release());
     },
+    heldAnswers: (i) => relays[i].heldAnswers(),
     root,
     project,
     sourceUri,
@@ -426,11 +429,13 @@ export function refreshLoad(cluster: Cluster, firstPairs: Pair[], options: { max
 /**
  * Parks refreshes between their commit and their answer, until the returned function is called: the nodes'
  * answers are held in their relays, so a node killed meanwhile dies with committed refreshes whose answers never
- * reached their clients (what the retry window is for). Held `ms` first, so that such calls surely exist.
+ * reached their clients (what the retry window is for). It waits (however slow the machine) until every call the
+ * load has in flight has its answer held — so each of them has committed — rather than for a fixed delay.
  */
-export async function parkCommittedRefreshes(cluster: Cluster, ms = 400): Promise<() => Promise<void>> {
+export async function parkCommittedRefreshes(cluster: Cluster, load: { inFlight: number[] }, maxMs = 10_000): Promise<() => Promise<void>> {
   const release = cluster.holdAnswers();
-  await sleep(ms);
+  const allHeld = () => load.inFlight.every((calls, i) => calls > 0 && cluster.heldAnswers(i) >= calls);
+  for (const until = Date.now() + maxMs; !allHeld() && Date.now() < until; ) await sleep(10);
   return async () => release();
 }
 

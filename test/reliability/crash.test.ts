@@ -61,7 +61,7 @@ describe('crash', { concurrency: true, timeout: 120_000, skip: postgres.skipAll 
         await sleep(800);
         let inFlightAtKill = 0;
         for (const [victim, park] of [[0, false], [1, true]] as const) {
-          const release = park ? await parkCommittedRefreshes(cluster) : undefined;
+          const release = park ? await parkCommittedRefreshes(cluster, load) : undefined;
           await load.busy(victim);
           inFlightAtKill += load.inFlight[victim];
           assert.equal(await cluster.halt(victim, 'SIGKILL'), 'SIGKILL');

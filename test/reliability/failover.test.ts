@@ -51,7 +51,7 @@ describe('failover between two nodes on PostgreSQL', { skip: postgres.skip, time
     const load = refreshLoad(cluster, latest);
     await sleep(800);
     // Killed: with refreshes committed but not yet answered (SIGTERM lets in-flight calls finish instead).
-    const release = signal === 'SIGKILL' ? await parkCommittedRefreshes(cluster) : undefined;
+    const release = signal === 'SIGKILL' ? await parkCommittedRefreshes(cluster, load) : undefined;
     await load.busy(victim);
     const before = load.clients.map((c) => c.history.length);
     const exit = await cluster.halt(victim, signal);
