@@ -1,0 +1,20 @@
+/**
+ * An operation run without HTTP, as an account's root: what `imm-weboffice project …` does, so the command
+ * line applies the API's own rules (names, defaults, revoking a deleted project's sessions) and is audited.
+ */
+import { newRequestId } from './api/envelope.js';
+import type { Services } from './services.js';
+import type { Operation } from './operations/operation.js';
+
+export async function runAsAccountRoot(services: Services, accountId: string, operation: Operation, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const [rootKey] = await services.ram.listAccessKeys(accountId);
+  if (!rootKey) throw new Error(`account ${accountId} does not exist`);
+  return operation({
+    params,
+    caller: { accessKeyId: rootKey.accessKeyId, accountId, principal: { type: 'Account', accountId, accessKeyId: rootKey.accessKeyId }, signature: 'CommandLine' },
+    request: { sourceIp: '127.0.0.1', secureTransport: false, userAgent: 'imm-weboffice-cli' },
+    requestId: newRequestId(),
+    services,
+    log: services.log,
+  });
+}
