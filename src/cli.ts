@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
- * `imm-weboffice`: `serve`, and what has no cloud API (accounts, buckets, objects, usage), or needs no client
- * written first (projects). Every command
- * works on the same data and configuration (environment variables, or the flags) as a running server, which
- * sees the result at once.
+ * `imm-weboffice`: `serve`, and what has no cloud API (accounts, buckets, objects, usage), or should need no
+ * client written first (projects). Every command works on the same data and configuration (environment
+ * variables, or the flags) as a running server, which sees the result at once.
  */
 import fs from 'node:fs';
 import { Command, Option } from 'commander';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createPostgresSchema, postgresReachable, TEST_POSTGRES_URL } from './helpers/postgres.js';
+import { createPostgresSchema, enginesToRun } from './helpers/postgres.js';
 import { makeDataDir } from './helpers/server.js';
 import { sleep } from './helpers/serverData.js';
 
@@ -20,8 +20,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BUILT_CLI = path.join(REPO, 'dist/src/cli.js');
 const execFileAsync = promisify(execFile);
 
-const postgres = await postgresReachable();
-if (!postgres && process.env.IMM_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL required but no server at ${TEST_POSTGRES_URL}`);
+const ENGINES = await enginesToRun();
 
 /** Is any process of this process group still there? (Signal 0 only checks.) */
 function groupAlive(pgid: number): boolean {
@@ -39,7 +38,7 @@ describe('npm start', () => {
     assert.match(fs.readFileSync(path.join(REPO, 'README.md'), 'utf8'), /^npm start$/m);
   });
 
-  for (const engine of postgres ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
+  for (const engine of ENGINES) {
     test(`on ${engine}: starts the build without compiling, prints npm's banner and the service's lines, and SIGTERM to npm leaves no process`, async () => {
       const schema = engine === 'postgres' ? await createPostgresSchema() : undefined;
       const builtAt = fs.statSync(BUILT_CLI).mtimeMs;

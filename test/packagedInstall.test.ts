@@ -13,16 +13,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createClient, type Credentials } from './helpers/clients.js';
-import { createPostgresSchema, postgresReachable, TEST_POSTGRES_URL } from './helpers/postgres.js';
+import { createPostgresSchema, enginesToRun } from './helpers/postgres.js';
 import { makeDataDir } from './helpers/server.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { version } = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
 const execFileAsync = promisify(execFile);
 
-const postgres = await postgresReachable();
-if (!postgres && process.env.IMM_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL required but no server at ${TEST_POSTGRES_URL}`);
-const ENGINES = postgres ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
+const ENGINES = await enginesToRun();
 
 /** npm as a user runs it: without the npm_* variables of the `npm test` that runs this file. */
 const userEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));

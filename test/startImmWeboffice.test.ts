@@ -11,14 +11,13 @@ import path from 'node:path';
 import { startImmWeboffice, type ImmWeboffice } from '../src/index.js';
 import { SETTINGS } from '../src/config.js';
 import { createClient } from './helpers/clients.js';
-import { createPostgresSchema, postgresReachable, TEST_POSTGRES_URL } from './helpers/postgres.js';
+import { createPostgresSchema, enginesToRun } from './helpers/postgres.js';
 import { makeDataDir } from './helpers/server.js';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex').toUpperCase();
-const postgres = await postgresReachable();
-if (!postgres && process.env.IMM_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL required but no server at ${TEST_POSTGRES_URL}`);
+const ENGINES = await enginesToRun();
 
-for (const engine of postgres ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
+for (const engine of ENGINES) {
   describe(`startImmWeboffice on ${engine}`, () => {
     let imm: ImmWeboffice;
     let dropSchema: (() => Promise<void>) | undefined;
