@@ -1,17 +1,41 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite on SQLite, then the server suites again on PostgreSQL when a server answers at
 // IMM_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). Without one, the PostgreSQL pass
-// is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
+// is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure. At the end, how long
+// each pass took and one line counting both: `total: N passed, N failed, N skipped` (the form CI reads).
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 // Built by `pretest` (tsc): the same reachability check and URL the suites use.
 import { postgresReachable, TEST_POSTGRES_URL as url } from '../dist/test/helpers/postgres.js';
 
 const runner = ['--test', '--test-concurrency=2'];
+const passes = [];
 
 function run(label, args, env = {}) {
   console.log(`\n# ${label}`);
-  const result = spawnSync(process.execPath, [...runner, ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
+  // Besides the usual report on stdout (spec on a terminal, TAP otherwise, as node chooses), a TAP copy to
+  // count from: its closing `# pass N` … lines.
+  const tapFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'imm-npm-test-')), 'report.tap');
+  const reporters = [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`];
+  const startedAt = Date.now();
+  const result = spawnSync(process.execPath, [...runner, ...reporters, ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
+  passes.push({ label: label.split(/[ :(]/)[0], seconds: (Date.now() - startedAt) / 1000, counts: tapCounts(tapFile) });
+  fs.rmSync(path.dirname(tapFile), { recursive: true, force: true });
   return result.status === 0;
+}
+
+/** The last (top-level) `# pass N`, `# fail N`, … of a TAP report; a missing report counts nothing. */
+function tapCounts(file) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const count = (name) => Number([...text.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
+  return { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+}
+
+function minutes(seconds) {
+  const whole = Math.round(seconds);
+  return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 const sqliteOk = run('SQLite (the embedded default): every test', ['dist/test/']);
@@ -34,4 +58,7 @@ if (await postgresReachable()) {
   console.log(`# PostgreSQL tests skipped: no server answers at ${url} (set IMM_TEST_DATABASE_URL, or start PostgreSQL)`);
 }
 
+const total = passes.reduce((sum, p) => ({ passed: sum.passed + p.counts.passed, failed: sum.failed + p.counts.failed, skipped: sum.skipped + p.counts.skipped }), { passed: 0, failed: 0, skipped: 0 });
+console.log(`\n# ${passes.map((p) => `${p.label} pass ${minutes(p.seconds)}`).join(', ')}; npm test took ${minutes(passes.reduce((sum, p) => sum + p.seconds, 0))}`);
+console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(sqliteOk && postgresOk ? 0 : 1);

@@ -16,7 +16,7 @@ import { frameworkError, requestAborted, storageUnavailable } from './api/errorM
 import { answerClientError, writeRawError } from './api/rawErrors.js';
 import { createMetrics } from './metrics.js';
 import { InFlightWork } from './api/inFlightWork.js';
-import { AuditTrail } from './access/auditTrail.js';
+import { withAuditTrail } from './access/auditTrail.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
@@ -61,7 +61,7 @@ export function buildApp(services: Services) {
     // While stopping, a request that reached this node is served (with `Connection: close`, below): answering it
     // with the framework's own 503 would break the envelope, and its work can still be done.
     return503OnClosing: false,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, config.errorDocsUrl),
     // A URL the router cannot decode (e.g. `/%ZZ`) reaches neither a route nor the error handler.
     frameworkErrors: (error, request, reply) => {
       const plainReply = reply as unknown as FastifyReply; // the option's generics do not narrow here
@@ -74,7 +74,7 @@ export function buildApp(services: Services) {
   // Node answers these itself, outside Fastify, and not in our envelope: an `Expect` other than 100-continue
   // (a bare 417; ignoring it is allowed, RFC 9110 §10.1.1) and CONNECT (the connection dropped without a word).
   app.server.on('checkExpectation', app.routing);
-  app.server.on('connect', (_request, socket: Duplex) => writeRawError(socket, new ApiError('MethodNotAllowed', 'CONNECT'), 405, 'Method Not Allowed'));
+  app.server.on('connect', (_request, socket: Duplex) => writeRawError(socket, new ApiError('MethodNotAllowed', 'CONNECT'), 405, 'Method Not Allowed', config.errorDocsUrl));
   // HTTP/1.1 requires Host (RFC 9112 §3.2). Node's own check (off, see withServerLimits) answers a bare 400.
   app.addHook('onRequest', async (request) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError('MalformedRequest', 'the Host header is missing');
@@ -127,15 +127,9 @@ export function buildApp(services: Services) {
       (scope) => metrics.throttled(scope),
     );
     const observe = metrics.tokenEvent;
-    const audit = new AuditTrail();
-    let result: Record<string, unknown>;
-    try {
-      result = await operation({ params: params.all, caller, request: facts, requestId: request.id, audit, services, log: request.log, observe });
-    } finally {
-      // Decisions not committed with the call's effect (a denial, a read, a retried refresh) are written now,
-      // before the reply, in one statement.
-      await services.audit.recordAll(audit.pending());
-    }
+    const result = await withAuditTrail(services.audit, (audit) =>
+      operation({ params: params.all, caller, request: facts, requestId: request.id, audit, services, log: request.log, observe }),
+    );
     return reply.send({ RequestId: request.id, ...result });
   };
   app.route({ method: ['GET', 'POST'], url: '/', handler: rpc });
@@ -187,7 +181,7 @@ export function buildApp(services: Services) {
     const known = error instanceof ApiError ? error : (frameworkError(error, config.bodyLimitBytes) ?? requestAborted(error, request) ?? storageUnavailable(error));
     if (known?.code === 'ServiceUnavailable') request.log.warn({ err: error, requestId: request.id }, 'database unavailable');
     if (!known) request.log.error({ err: error, requestId: request.id, action: request.action }, 'unexpected failure');
-    const { status, body } = errorEnvelope(known ?? error, request.id, hostOf(request));
+    const { status, body } = errorEnvelope(known ?? error, request.id, hostOf(request), config.errorDocsUrl);
     if (known?.headers) reply.headers(known.headers);
     // Fastify closes the connection after a body error while the client may still be sending: the client then
     // gets a TCP reset and may lose this very reply. Kept alive, Node reads and discards the rest of the body

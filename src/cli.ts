@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `imm-weboffice`: `serve`, and what has no cloud API (accounts, buckets, objects, usage). Every command
- * works on the same data and configuration (environment variables, or the flags) as a running server, which
- * sees the result at once.
+ * `imm-weboffice`: `serve`, and what has no cloud API (accounts, buckets, objects, usage), or should need no
+ * client written first (projects). Every command works on the same data and configuration (environment
+ * variables, or the flags) as a running server, which sees the result at once.
  */
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
@@ -11,13 +11,22 @@ import { createLogger } from './logger.js';
 import { openServices, type Services } from './services.js';
 import { migrateToLatest, openDatabase } from './store/database.js';
 import { startServer, stopOnSignals } from './server.js';
-import { parseSourceUri } from './tokens/webofficeOptions.js';
+import { bucketNameRule, parseOssUri, type SourceLocation } from './tokens/webofficeOptions.js';
 import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
 import { currentVersion, putDocument } from './documents/documentVersions.js';
+import { createBucket } from './documents/buckets.js';
 import { ApiError } from './core/errors.js';
 import { rotateMasterKey } from './rotateMasterKey.js';
+import { runAsAccountRoot } from './runAsAccountRoot.js';
+import { createProject } from './operations/createProject.js';
+import { deleteProject } from './operations/deleteProject.js';
+import { listProjects } from './operations/listProjects.js';
+import { packageVersion } from './version.js';
 
-const program = new Command('imm-weboffice').description('Self-hosted Alibaba Cloud IMM WebOffice credential service').showHelpAfterError();
+const program = new Command('imm-weboffice')
+  .description('Self-hosted Alibaba Cloud IMM WebOffice credential service')
+  .version(packageVersion(), '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 function withSettings(command: Command, names: SettingName[] = Object.keys(SETTINGS) as SettingName[]): Command {
   for (const name of names) {
@@ -140,16 +149,75 @@ withSettings(accessKey.command('update').description('enable or disable an Acces
     });
   });
 
+withSettings(accessKey.command('list').description('AccessKeys (never their secrets): the root keys of every account, or of one, or of one RAM user'), STORAGE_SETTINGS)
+  .option('--account <id>', 'only this account')
+  .option('--user <name>', "the keys of this RAM user of --account instead of the root's")
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    if (options.user !== undefined && options.account === undefined) throw new Error('access-key list --user needs --account');
+    await withServices(options, async (services) => {
+      if (options.account !== undefined && !(await services.accounts.accountExists(options.account))) throw new Error(`account ${options.account} does not exist`);
+      const accountIds = options.account !== undefined ? [options.account as string] : (await services.accounts.listAccounts()).map((a) => a.id);
+      const rows = [];
+      for (const accountId of accountIds) {
+        for (const key of await services.ram.listAccessKeys(accountId, options.user)) {
+          rows.push({ AccessKeyId: key.accessKeyId, AccountId: accountId, UserName: key.userName, Status: key.status, CreateTime: key.createdAt });
+        }
+      }
+      if (options.json) return print(rows);
+      printTable(rows.map((row) => ({ ...row, UserName: row.UserName ?? '-' })), ['AccessKeyId', 'AccountId', 'UserName', 'Status', 'CreateTime']);
+    });
+  });
+
+const project = program.command('project').description("IMM projects of an account, made as the account's root would with the API");
+withSettings(project.command('create').description('create a project; prints it').argument('<name>', 'project name'), STORAGE_SETTINGS)
+  .requiredOption('--account <id>', 'owner account id')
+  .option('--description <text>', 'description')
+  .option('--service-role <role>', 'the RAM role that reads its documents (default AliyunIMMDefaultRole)')
+  .action(async (name: string, options) => {
+    await withServices(options, async (services) => {
+      const params: Record<string, string> = { ProjectName: name };
+      if (options.description !== undefined) params.Description = options.description;
+      if (options.serviceRole !== undefined) params.ServiceRole = options.serviceRole;
+      print(((await runAsAccountRoot(services, options.account, createProject, params)) as { Project: unknown }).Project);
+    });
+  });
+withSettings(project.command('list').description("an account's projects"), STORAGE_SETTINGS)
+  .requiredOption('--account <id>', 'account id')
+  .option('--json', 'print JSON')
+  .action(async (options) => {
+    await withServices(options, async (services) => {
+      const rows: Record<string, string>[] = [];
+      let nextToken = '';
+      do {
+        const page = (await runAsAccountRoot(services, options.account, listProjects, { MaxResults: '200', ...(nextToken ? { NextToken: nextToken } : {}) })) as {
+          Projects: Record<string, string>[];
+          NextToken: string;
+        };
+        rows.push(...page.Projects);
+        nextToken = page.NextToken;
+      } while (nextToken);
+      options.json ? print(rows) : printTable(rows, ['ProjectName', 'ServiceRole', 'CreateTime', 'Description']);
+    });
+  });
+withSettings(project.command('delete').description('delete a project; every token of it stops working').argument('<name>', 'project name'), STORAGE_SETTINGS)
+  .requiredOption('--account <id>', 'owner account id')
+  .action(async (name: string, options) => {
+    await withServices(options, async (services) => {
+      await runAsAccountRoot(services, options.account, deleteProject, { ProjectName: name });
+      print({ ProjectName: name, Deleted: true });
+    });
+  });
+
 const bucket = program.command('bucket').description('buckets of the embedded object store');
 withSettings(bucket.command('create').description('create a bucket owned by an account').argument('<name>', 'bucket name (OSS rules)'), STORAGE_SETTINGS)
   .requiredOption('--account <id>', 'owner account id')
   .action(async (name: string, options) => {
+    const rule = bucketNameRule(name);
+    if (rule) throw new Error(`${name} is not a valid bucket name: ${rule}`);
     await withServices(options, async (services) => {
-      parseSourceUri(`oss://${name}/x`); // the same bucket-name rules as SourceURI
       if (!(await services.accounts.accountExists(options.account))) throw new Error(`account ${options.account} does not exist`);
-      // The folder first: one the store refuses (a symbolic link) must not leave a bucket recorded without it.
-      await services.objects.createBucket(name);
-      if (!(await services.buckets.create(name, options.account))) throw new Error(`bucket ${name} exists already`);
+      if (!(await createBucket(services, name, options.account))) throw new Error(`bucket ${name} exists already`);
       print({ Bucket: name, AccountId: options.account });
     });
   });
@@ -166,11 +234,11 @@ withSettings(bucket.command('list').description('list buckets'), STORAGE_SETTING
 const object = program.command('object').description('objects of the embedded object store');
 withSettings(object.command('put').description('upload a file as oss://BUCKET/KEY').argument('<uri>', 'oss://bucket/key').argument('<file>', 'local file'), STORAGE_SETTINGS).action(
   async (uri: string, file: string, options) => {
+    const source = parseObjectUri(uri);
+    const size = localFileSize(file);
+    if (size > MAX_DOCUMENT_BYTES) throw new Error(`${file} is ${size} bytes; WebOffice opens at most 200 MB`);
     await withServices(options, async (services) => {
-      const source = parseSourceUri(uri);
       if (!(await services.buckets.find(source.bucket))) throw new Error(`bucket ${source.bucket} does not exist; create it with 'imm-weboffice bucket create'`);
-      const size = fs.statSync(file).size;
-      if (size > MAX_DOCUMENT_BYTES) throw new Error(`${file} is ${size} bytes; WebOffice opens at most 200 MB`);
       const version = await putDocument(services, source.bucket, source.key, fs.readFileSync(file));
       print({ SourceURI: uri, Version: version.version, Size: version.size, ETag: version.etag });
     });
@@ -179,8 +247,8 @@ withSettings(object.command('put').description('upload a file as oss://BUCKET/KE
 withSettings(object.command('versions').description('every version of oss://BUCKET/KEY, oldest first').argument('<uri>', 'oss://bucket/key'), STORAGE_SETTINGS)
   .option('--json', 'print JSON')
   .action(async (uri: string, options) => {
+    const source = parseObjectUri(uri);
     await withServices(options, async (services) => {
-      const source = parseSourceUri(uri);
       if (!(await services.buckets.find(source.bucket))) throw new Error(`bucket ${source.bucket} does not exist`);
       // A file replaced outside `object put` becomes a version when first looked at: this is a look.
       const stat = await services.objects.headObject(source.bucket, source.key);
@@ -225,6 +293,26 @@ withSettings(program.command('audit').description('authorization decisions (allo
       options.json ? print(rows) : printTable(rows, ['Time', 'Decision', 'Reason', 'Principal', 'Action', 'Resource', 'Statement']);
     });
   });
+
+/** An object's oss:// URI, its errors in the command's words (not the API parameter's). */
+function parseObjectUri(uri: string): SourceLocation {
+  return parseOssUri(uri, (rule) => new Error(`${uri} is not a valid object URI (oss://BUCKET/KEY): ${rule}`));
+}
+
+/** The size of a local file to upload, or an error saying what is wrong with the path. */
+function localFileSize(file: string): number {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new Error(`there is no file ${file} to upload`);
+    if (code === 'EACCES') throw new Error(`${file} cannot be read: permission denied`);
+    throw err;
+  }
+  if (!stat.isFile()) throw new Error(`${file} is not a file (a directory?): give the file to upload`);
+  return stat.size;
+}
 
 function parseTime(text: string, flag: string): number {
   const ms = Date.parse(text);

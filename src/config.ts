@@ -45,10 +45,15 @@ export interface Config {
   /** PEM files: both set = serve HTTPS. */
   tlsCert?: string;
   tlsKey?: string;
+  /** Where the codes defined by this service are explained: the `Recommend` of their error replies. */
+  errorDocsUrl: string;
 }
 
 /** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
 export type TrustProxy = boolean | number | string[];
+
+/** This project's error table (README.md, "Error codes"), relative to the repository: set a full URL where the docs are published. */
+export const DEFAULT_ERROR_DOCS_URL = 'README.md#error-codes';
 
 /** Each setting: its environment variable, flag, and how its text becomes a value. */
 export const SETTINGS = {
@@ -81,6 +86,7 @@ export const SETTINGS = {
   trustProxy: { env: 'IMM_TRUST_PROXY', flag: '--trust-proxy <proxies>', describe: 'proxies whose X-Forwarded-For/-Proto to believe: true, a hop count, or addresses/CIDRs', default: undefined },
   tlsCert: { env: 'IMM_TLS_CERT', flag: '--tls-cert <file>', describe: 'PEM certificate (chain): serve HTTPS', default: undefined },
   tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
+  errorDocsUrl: { env: 'IMM_ERROR_DOCS_URL', flag: '--error-docs-url <url>', describe: "Recommend link of this service's own error codes", default: DEFAULT_ERROR_DOCS_URL },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -177,5 +183,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     trustProxy: parseTrustProxy(text('trustProxy')),
     tlsCert: tlsCert && path.resolve(tlsCert),
     tlsKey: tlsKey && path.resolve(tlsKey),
+    errorDocsUrl: text('errorDocsUrl') ?? DEFAULT_ERROR_DOCS_URL,
   };
 }

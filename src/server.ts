@@ -10,18 +10,22 @@ export interface RunningServer {
   url: string;
   app: ReturnType<typeof buildApp>;
   services: Services;
+  /** The bootstrap root account and the key it was started with (the secret stays where it came from). */
+  root: { AccountId: string; AccessKeyId: string; file?: string };
   stop(): Promise<void>;
 }
 
 /** How long a stop waits for running requests (each is bounded by the database timeouts well below this). */
 const DRAIN_TIMEOUT_MS = 8_000;
 
-export async function startServer(config: Config): Promise<RunningServer> {
+/** `announce: false` keeps stdout to the caller (a test suite embedding the service): no ready line. */
+export async function startServer(config: Config, options: { announce?: boolean } = {}): Promise<RunningServer> {
+  const announce = options.announce ?? true;
   const log = createLogger(config.logLevel);
   let url = '';
   const services = await openServices(config, log, () => url);
   const root = await ensureRootAccount(config, services);
-  if (root.created) {
+  if (announce && root.created) {
     const where = root.file ? `; its secret is in ${root.file}` : '';
     process.stdout.write(`root account ${root.credentials.AccountId}: AccessKeyId ${root.credentials.AccessKeyId}${where}\n`);
   }
@@ -32,7 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
   log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
-  process.stdout.write(`imm-weboffice listening on ${url}\n`);
+  if (announce) process.stdout.write(`imm-weboffice listening on ${url}\n`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -45,7 +49,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');
     })());
-  return { url, app, services, stop };
+  return { url, app, services, root: { ...root.credentials, file: root.file }, stop };
 }
 
 /** For `imm-weboffice serve`: stop cleanly on SIGTERM/SIGINT, exit non-zero if stopping fails. */

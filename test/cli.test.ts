@@ -11,9 +11,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CLI, makeDataDir, runCli, startServer, type TestServer } from './helpers/server.js';
+import { CLI, makeDataDir, putDocument, runCli, startServer, type TestServer } from './helpers/server.js';
 import { expectFailure, expectOk, popClient, signedRpcForm } from './helpers/popClient.js';
 import { sleep } from './helpers/serverData.js';
+import { createRamUser, ramClient } from './helpers/cloudClients.js';
 
 const execFileAsync = promisify(execFile);
 const md5 = (text: string) => createHash('md5').update(text).digest('hex').toUpperCase();
@@ -131,7 +132,9 @@ describe('with generated root credentials', () => {
     assert.match(unknown.stderr, /account 9999999999999999 does not exist/);
     assert.ok(!fs.existsSync(path.join(server.dataDir, 'oss', 'cli-bucket-2')));
     assert.notEqual(badName.code, 0);
-    assert.match(badName.stderr, /bucket name/);
+    // In the command's words: the bucket name, not the API parameter SourceURI that this command has no part of.
+    assert.match(badName.stderr, /Bad_Name is not a valid bucket name: the bucket name must be 3 to 63 lower-case letters/);
+    assert.doesNotMatch(badName.stderr, /SourceURI/);
     assert.notEqual(missingOption.code, 0);
     assert.match(missingOption.stderr, /--account/);
     // The duplicate left the first owner in place.
@@ -178,6 +181,15 @@ describe('with generated root credentials', () => {
     ]);
     assert.notEqual(missingBucket.code, 0);
     assert.match(missingBucket.stderr, /bucket no-such-bucket does not exist/);
+    const [missingFile, directory, badUri] = await Promise.all([
+      cliFails(server.env, ['object', 'put', uri, path.join(server.dataDir, 'no-such-file.docx')]),
+      cliFails(server.env, ['object', 'put', uri, server.dataDir]),
+      cliFails(server.env, ['object', 'put', 'oss://Bad_Bucket/a.docx', local]),
+    ]);
+    assert.equal(missingFile.stderr, `imm-weboffice: there is no file ${path.join(server.dataDir, 'no-such-file.docx')} to upload\n`, 'not a raw ENOENT … stat');
+    assert.match(directory.stderr, /is not a file/);
+    assert.match(badUri.stderr, /^imm-weboffice: oss:\/\/Bad_Bucket\/a\.docx is not a valid object URI \(oss:\/\/BUCKET\/KEY\): the bucket name must be/);
+    assert.doesNotMatch(badUri.stderr, /SourceURI/);
 
     const rows = JSON.parse(usageJson) as Record<string, unknown>[];
     assert.deepEqual(rows, [{ AccountId: account.AccountId, ProjectName: 'cli-project', Operation: 'GenerateWebofficeToken', Calls: 1 }]);
@@ -216,7 +228,7 @@ describe('with generated root credentials', () => {
     for (const alias of ['./aliases/a.docx', './/aliases/a.docx', 'aliases//a.docx', 'aliases/./a.docx', 'aliases/a.docx/', '.', './']) {
       const refused = await cliFails(server.env, ['object', 'put', `oss://cli-bucket/${alias}`, local]);
       assert.equal(refused.code, 1, alias);
-      assert.match(refused.stderr, /^imm-weboffice: The parameter SourceURI is invalid: the object name /, alias);
+      assert.match(refused.stderr, /^imm-weboffice: oss:\/\/cli-bucket\/\S* is not a valid object URI \(oss:\/\/BUCKET\/KEY\): the object name /, alias);
     }
     assert.equal(fs.readFileSync(path.join(server.dataDir, 'oss', 'cli-bucket', 'aliases', 'a.docx'), 'utf8'), 'the original');
     const versions = JSON.parse(await runCli(server.env, ['object', 'versions', uri, '--json'])) as { ETag: string }[];
@@ -272,6 +284,73 @@ describe('with generated root credentials', () => {
     assert.equal(fs.readlinkSync(path.join(oss, 'cli-bucket', 'link.docx')), outside);
     const buckets = JSON.parse(await runCli(server.env, ['bucket', 'list', '--json'])) as { Bucket: string }[];
     assert.ok(!buckets.some((b) => b.Bucket === 'cli-linked'), 'the refused bucket was not recorded');
+  });
+
+  test('project create|list|delete manage an account\'s projects with the API\'s rules; deleting one ends its tokens', async () => {
+    const created = JSON.parse(await runCli(server.env, ['project', 'create', 'cli-made', '--account', account.AccountId, '--description', 'from the CLI']));
+    assert.equal(created.ProjectName, 'cli-made');
+    assert.equal(created.Description, 'from the CLI');
+    assert.equal(created.ServiceRole, 'AliyunIMMDefaultRole');
+    const client = popClient(server, account);
+    const seen = expectOk(await client.attempt<{ Project: { Description: string } }>('GetProject', { ProjectName: 'cli-made' }));
+    assert.equal(seen.Project.Description, 'from the CLI', 'the running server sees it at once');
+
+    const [duplicate, badName, unknownAccount, listedJson, table] = await Promise.all([
+      cliFails(server.env, ['project', 'create', 'cli-made', '--account', account.AccountId]),
+      cliFails(server.env, ['project', 'create', '9starts-with-digit', '--account', account.AccountId]),
+      cliFails(server.env, ['project', 'list', '--account', '9999999999999999']),
+      runCli(server.env, ['project', 'list', '--account', account.AccountId, '--json']),
+      runCli(server.env, ['project', 'list', '--account', account.AccountId]),
+    ]);
+    assert.match(duplicate.stderr, /Project cli-made already exists/);
+    assert.match(badName.stderr, /ProjectName is invalid: it must start with a letter or an underscore/);
+    assert.match(unknownAccount.stderr, /account 9999999999999999 does not exist/);
+    assert.deepEqual((JSON.parse(listedJson) as { ProjectName: string }[]).map((p) => p.ProjectName), ['cli-made', 'cli-project']);
+    assert.match(table, /^ProjectName\s+ServiceRole\s+CreateTime\s+Description\ncli-made\s+AliyunIMMDefaultRole\s+\S+\s+from the CLI\n/);
+
+    const uri = await putDocument(server, account.AccountId, 'cli-bucket', 'cli-made.docx');
+    const token = expectOk(await client.attempt<Record<string, string>>('GenerateWebofficeToken', { ProjectName: 'cli-made', SourceURI: uri }));
+    assert.deepEqual(JSON.parse(await runCli(server.env, ['project', 'delete', 'cli-made', '--account', account.AccountId])), { ProjectName: 'cli-made', Deleted: true });
+    expectFailure(await client.attempt('GetProject', { ProjectName: 'cli-made' }), 'ResourceNotFound', 404);
+    // Created again under the same name, the project does not revive the deleted one's tokens.
+    await runCli(server.env, ['project', 'create', 'cli-made', '--account', account.AccountId]);
+    expectFailure(await client.attempt('RefreshWebofficeToken', { ProjectName: 'cli-made', AccessToken: token.AccessToken, RefreshToken: token.RefreshToken }), 'InvalidToken', 400);
+    const again = await cliFails(server.env, ['project', 'delete', 'no-such-project', '--account', account.AccountId]);
+    assert.match(again.stderr, /Project no-such-project is not found/);
+  });
+
+  test('access-key list shows every root key (or one account\'s, or one RAM user\'s) with its status, never a secret', async () => {
+    const second = JSON.parse(await runCli(server.env, ['access-key', 'create', '--account', account.AccountId])) as { AccessKeyId: string; AccessKeySecret: string };
+    await runCli(server.env, ['access-key', 'update', second.AccessKeyId, '--status', 'Inactive']);
+    const userKey = await createRamUser(ramClient(server, account), 'cli-user');
+    const all = JSON.parse(await runCli(server.env, ['access-key', 'list', '--json'])) as Record<string, unknown>[];
+    const theirs = JSON.parse(await runCli(server.env, ['access-key', 'list', '--account', account.AccountId, '--json'])) as Record<string, unknown>[];
+    assert.deepEqual(
+      theirs.map(({ AccessKeyId, AccountId, UserName, Status }) => ({ AccessKeyId, AccountId, UserName, Status })),
+      [
+        { AccessKeyId: account.AccessKeyId, AccountId: account.AccountId, UserName: null, Status: 'Active' },
+        { AccessKeyId: second.AccessKeyId, AccountId: account.AccountId, UserName: null, Status: 'Inactive' },
+      ],
+    );
+    assert.ok(theirs.every((k) => !Number.isNaN(Date.parse(String(k.CreateTime)))));
+    assert.deepEqual(new Set(all.map((k) => k.AccountId)), new Set([ROOT_ACCOUNT_ID, account.AccountId]), 'without --account: every account');
+    assert.ok(all.some((k) => k.AccessKeyId === server.root.AccessKeyId));
+    const table = await runCli(server.env, ['access-key', 'list', '--account', account.AccountId]);
+    assert.match(table, new RegExp(`${second.AccessKeyId}\\s+${account.AccountId}\\s+-\\s+Inactive`));
+    for (const output of [JSON.stringify(all), table]) {
+      assert.ok(!output.includes(second.AccessKeySecret) && !output.includes(account.AccessKeySecret), 'no secret is listed');
+    }
+    const userKeys = JSON.parse(await runCli(server.env, ['access-key', 'list', '--account', account.AccountId, '--user', 'cli-user', '--json'])) as Record<string, unknown>[];
+    assert.deepEqual(userKeys.map(({ AccessKeyId, UserName }) => ({ AccessKeyId, UserName })), [{ AccessKeyId: userKey.AccessKeyId, UserName: 'cli-user' }]);
+    assert.ok(!theirs.some((k) => k.AccessKeyId === userKey.AccessKeyId), "a RAM user's key is not the root's");
+    const userWithoutAccount = await cliFails(server.env, ['access-key', 'list', '--user', 'cli-user']);
+    assert.match(userWithoutAccount.stderr, /--user needs --account/);
+  });
+
+  test('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.resolve(path.dirname(CLI), '../../package.json'), 'utf8')) as { version: string };
+    assert.equal(await runCli({}, ['--version']), `${version}\n`);
+    assert.match(await runCli({}, ['--help']), /-V, --version\s+print the version/);
   });
 
   test('no secret appears in the server output', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CATALOG } from '../src/core/errors.js';
+import { ERROR_CATALOG, isDefinedHere, type ErrorCode } from '../src/core/errors.js';
 import { SETTINGS } from '../src/config.js';
 
 const readme = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../README.md'), 'utf8');
@@ -27,6 +27,15 @@ test('the README error table lists every code of the catalog with its HTTP statu
   const catalog = new Map(Object.entries(ERROR_CATALOG).map(([code, entry]) => [code, entry.status]));
   assert.deepEqual([...documented.keys()].sort(), [...catalog.keys()].sort());
   for (const [code, status] of catalog) assert.equal(documented.get(code), status, `status of ${code}`);
+});
+
+test('the README names exactly the codes defined here (Recommend → IMM_ERROR_DOCS_URL), under the heading its default links to', () => {
+  const sentence = /The codes defined here \(([^)]*)\)/.exec(readme);
+  assert.ok(sentence, 'README has "The codes defined here (…)"');
+  const named = [...sentence[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+  const definedHere = (Object.keys(ERROR_CATALOG) as ErrorCode[]).filter(isDefinedHere);
+  assert.deepEqual(named.sort(), definedHere.sort());
+  assert.match(readme, /^### Error codes$/m, 'the heading behind the anchor #error-codes');
 });
 
 test('the README configuration table lists every setting with its variable and flag', () => {

@@ -23,3 +23,16 @@ export class AuditTrail {
     this.written += records.length;
   }
 }
+
+/**
+ * Runs `work` with a fresh trail; whatever it did not commit with its effect (a denial, a read, a retried
+ * refresh) is written when it ends, in one statement — before the caller answers, so no decision is lost.
+ */
+export async function withAuditTrail<T>(store: { recordAll(records: readonly AuditRecord[]): Promise<void> }, work: (trail: AuditTrail) => Promise<T>): Promise<T> {
+  const trail = new AuditTrail();
+  try {
+    return await work(trail);
+  } finally {
+    await store.recordAll(trail.pending());
+  }
+}

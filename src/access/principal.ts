@@ -49,5 +49,6 @@ export interface Caller {
   accessKeyId: string;
   accountId: string;
   principal: Principal;
-  signature: 'RPC-HMAC-SHA1' | 'ACS3-HMAC-SHA256' | 'ACS3-HMAC-SM3';
+  /** `CommandLine`: the CLI acting as an account's root on the same data, with no request to sign. */
+  signature: 'RPC-HMAC-SHA1' | 'ACS3-HMAC-SHA256' | 'ACS3-HMAC-SM3' | 'CommandLine';
 }

@@ -10,7 +10,7 @@ import { errorEnvelope, newRequestId } from './envelope.js';
  * What Node's HTTP parser refuses (malformed request line, oversized headers) or times out (IMM_REQUEST_TIMEOUT)
  * never reaches Fastify; answer it in the same envelope rather than with a bare 400.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(error: Error & { code?: string }, socket: Duplex, errorDocsUrl: string): void {
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const apiError = tooLarge
@@ -18,7 +18,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     : timedOut
       ? new ApiError('RequestTimeout')
       : new ApiError('MalformedRequest', 'the HTTP request is malformed');
-  writeRawError(socket, apiError, tooLarge ? 431 : apiError.status, tooLarge ? 'Request Header Fields Too Large' : timedOut ? 'Request Timeout' : 'Bad Request');
+  writeRawError(socket, apiError, tooLarge ? 431 : apiError.status, tooLarge ? 'Request Header Fields Too Large' : timedOut ? 'Request Timeout' : 'Bad Request', errorDocsUrl);
 }
 
 /** Sockets answered by writeRawError: Node reports every further byte of a broken request again. */
@@ -27,7 +27,7 @@ const answered = new WeakSet<Duplex>();
 const LINGER_MS = 5_000;
 
 /** Our envelope written straight on a socket that Node took away from Fastify, then the connection closed. */
-export function writeRawError(socket: Duplex, apiError: ApiError, status: number, reason: string): void {
+export function writeRawError(socket: Duplex, apiError: ApiError, status: number, reason: string, errorDocsUrl: string): void {
   if (answered.has(socket)) return;
   if (!socket.writable) {
     socket.destroy();
@@ -35,7 +35,7 @@ export function writeRawError(socket: Duplex, apiError: ApiError, status: number
   }
   answered.add(socket);
   const requestId = newRequestId();
-  const { body } = errorEnvelope(apiError, requestId, 'imm-weboffice');
+  const { body } = errorEnvelope(apiError, requestId, 'imm-weboffice', errorDocsUrl);
   const payload = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +

@@ -1,7 +1,8 @@
 /**
  * The error catalog: every code this service answers with, its HTTP status and default message.
  * Codes and statuses follow the cloud where it is known (spec §6); where it is not, ours are listed in the
- * README's code table, which a test keeps in sync with this table.
+ * README's code table, which a test keeps in sync with this table. `definedHere` marks the codes this service
+ * made up: the cloud's troubleshooting site does not know them, so their `Recommend` points at our own docs.
  */
 export const ERROR_CATALOG = {
   // Gateway (POP) codes, shared by every RPC product.
@@ -53,21 +54,25 @@ export const ERROR_CATALOG = {
   ResourceNotFound: { status: 404, message: 'The specified resource {0} is not found.' },
   ResourceAlreadyExists: { status: 409, message: 'The specified resource {0} already exists.' },
   // WebOffice token codes (the cloud's are unknown; these are ours, documented in the README).
-  InvalidToken: { status: 400, message: 'The AccessToken and RefreshToken are not a valid pair of this project.' },
-  TokenExpired: { status: 400, message: 'The RefreshToken has expired; call GenerateWebofficeToken again.' },
-  TokenRevoked: { status: 400, message: 'The token session has been revoked; call GenerateWebofficeToken again.' },
+  InvalidToken: { status: 400, message: 'The AccessToken and RefreshToken are not a valid pair of this project.', definedHere: true },
+  TokenExpired: { status: 400, message: 'The RefreshToken has expired; call GenerateWebofficeToken again.', definedHere: true },
+  TokenRevoked: { status: 400, message: 'The token session has been revoked; call GenerateWebofficeToken again.', definedHere: true },
   // HTTP-level failures, answered in the same envelope.
-  UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.' },
-  RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.' },
-  MalformedRequest: { status: 400, message: 'The request could not be parsed: {0}.' },
-  NotFound: { status: 404, message: 'The requested path {0} does not exist; the API is served at /.' },
-  MethodNotAllowed: { status: 405, message: 'The method {0} is not allowed; use GET or POST.' },
-  RequestTimeout: { status: 408, message: 'The request was not received in time.' },
+  UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.', definedHere: true },
+  RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.', definedHere: true },
+  MalformedRequest: { status: 400, message: 'The request could not be parsed: {0}.', definedHere: true },
+  NotFound: { status: 404, message: 'The requested path {0} does not exist; the API is served at /.', definedHere: true },
+  MethodNotAllowed: { status: 405, message: 'The method {0} is not allowed; use GET or POST.', definedHere: true },
+  RequestTimeout: { status: 408, message: 'The request was not received in time.', definedHere: true },
   ServiceUnavailable: { status: 503, message: 'The request has failed due to a temporary failure of the server.' },
   InternalError: { status: 500, message: 'The request processing has failed due to some unknown error, exception or failure.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, { status: number; message: string; definedHere?: true }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export function isDefinedHere(code: ErrorCode): boolean {
+  return 'definedHere' in ERROR_CATALOG[code];
+}
 
 export interface AccessDeniedDetail {
   AuthAction: string;

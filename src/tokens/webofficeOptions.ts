@@ -139,24 +139,31 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, base: string)
 // SourceURI.
 
 const BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const BUCKET_RULE = 'the bucket name must be 3 to 63 lower-case letters, digits or hyphens, starting and ending with a letter or digit';
 const MAX_OBJECT_KEY_BYTES = 1023;
 
 /** `oss://bucket/object`. The object key later becomes a file path, hence the path-safety rules. */
 export function parseSourceUri(uri: string): SourceLocation {
-  return parseOssUri(uri, 'SourceURI');
+  return parseOssUri(uri, (rule) => invalidArgument('SourceURI', rule));
 }
 
-function parseOssUri(uri: string, name: string): SourceLocation {
-  if (!uri.startsWith('oss://')) throw invalidArgument(name, 'only oss:// URIs are supported (oss://bucket/object)');
+/** The rule a bucket name breaks (OSS's naming rules), or undefined when it is valid. */
+export function bucketNameRule(name: string): string | undefined {
+  return BUCKET.test(name) ? undefined : BUCKET_RULE;
+}
+
+/** `oss://bucket/object`; a broken rule becomes the error `invalid` makes of it (in the caller's words). */
+export function parseOssUri(uri: string, invalid: (rule: string) => Error): SourceLocation {
+  if (!uri.startsWith('oss://')) throw invalid('only oss:// URIs are supported (oss://bucket/object)');
   const rest = uri.slice('oss://'.length);
   const slash = rest.indexOf('/');
-  if (slash < 0) throw invalidArgument(name, 'it must be oss://bucket/object and the object is missing');
+  if (slash < 0) throw invalid('it must be oss://bucket/object and the object is missing');
   const bucket = rest.slice(0, slash);
   const key = rest.slice(slash + 1);
-  if (!BUCKET.test(bucket)) {
-    throw invalidArgument(name, 'the bucket name must be 3 to 63 lower-case letters, digits or hyphens, starting and ending with a letter or digit');
-  }
-  checkObjectKey(key, name);
+  const bucketRule = bucketNameRule(bucket);
+  if (bucketRule) throw invalid(bucketRule);
+  const keyRule = objectKeyRule(key);
+  if (keyRule) throw invalid(keyRule);
   return { bucket, key };
 }
 
@@ -164,17 +171,19 @@ function parseOssUri(uri: string, name: string): SourceLocation {
  * Each object has exactly one key: a file path takes `./a`, `a//b` and `a/` for `a` and `a/b`, while RAM
  * matches `oss:GetObject` against the key as written, so an alias would slip past a Deny on `bucket/a/*` (and
  * give one file several FileIds). Hence no `.`, `..` or empty segment, and no trailing `/`.
+ * Returns the rule a key breaks, or undefined when it is valid.
  */
-function checkObjectKey(key: string, name: string): void {
-  if (key === '') throw invalidArgument(name, 'the object name must not be empty');
-  if (utf8Bytes(key) > MAX_OBJECT_KEY_BYTES) throw invalidArgument(name, `the object name must be at most ${MAX_OBJECT_KEY_BYTES} bytes`);
-  if (key.startsWith('/')) throw invalidArgument(name, "the object name must not start with '/'");
-  if (key.endsWith('/')) throw invalidArgument(name, "the object name must not end with '/'");
+function objectKeyRule(key: string): string | undefined {
+  if (key === '') return 'the object name must not be empty';
+  if (utf8Bytes(key) > MAX_OBJECT_KEY_BYTES) return `the object name must be at most ${MAX_OBJECT_KEY_BYTES} bytes`;
+  if (key.startsWith('/')) return "the object name must not start with '/'";
+  if (key.endsWith('/')) return "the object name must not end with '/'";
   const segments = key.split('/');
-  if (segments.includes('')) throw invalidArgument(name, "the object name must not contain empty segments ('//')");
-  if (segments.includes('.')) throw invalidArgument(name, "the object name must not contain '.' segments");
-  if (segments.includes('..')) throw invalidArgument(name, "the object name must not contain '..' segments");
-  if (CONTROL_CHARACTERS.test(key)) throw invalidArgument(name, 'the object name must not contain control characters');
+  if (segments.includes('')) return "the object name must not contain empty segments ('//')";
+  if (segments.includes('.')) return "the object name must not contain '.' segments";
+  if (segments.includes('..')) return "the object name must not contain '..' segments";
+  if (CONTROL_CHARACTERS.test(key)) return 'the object name must not contain control characters';
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -308,7 +317,7 @@ export function parseCredentialConfig(value: Record<string, unknown>): Credentia
 
 function parseNotification(value: Record<string, unknown>): Record<string, unknown> {
   const notification = parseWith(notificationSchema, value, 'Notification');
-  if (notification.ExtendedMessageURI !== undefined) parseOssUri(notification.ExtendedMessageURI, 'Notification.ExtendedMessageURI');
+  if (notification.ExtendedMessageURI !== undefined) parseOssUri(notification.ExtendedMessageURI, (rule) => invalidArgument('Notification.ExtendedMessageURI', rule));
   return notification;
 }
 

@@ -47,8 +47,8 @@ function assertEnvelope(reply: { status: number; headers: Record<string, string 
 }
 
 /** Writes raw bytes on a fresh connection and parses whatever HTTP reply comes back. */
-function rawExchange(bytes: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
-  const [host, port] = [server.endpoint.slice(0, server.endpoint.lastIndexOf(':')), Number(server.endpoint.slice(server.endpoint.lastIndexOf(':') + 1))];
+function rawExchange(bytes: string, target: { endpoint: string } = server): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+  const [host, port] = [target.endpoint.slice(0, target.endpoint.lastIndexOf(':')), Number(target.endpoint.slice(target.endpoint.lastIndexOf(':') + 1))];
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host);
     const chunks: Buffer[] = [];
@@ -144,6 +144,51 @@ describe('framework errors in our envelope', () => {
     assertEnvelope(reply, 431, 'MalformedRequest');
     const raw = await rawExchange(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`);
     assertEnvelope(raw, 431, 'MalformedRequest');
+  });
+});
+
+const CLOUD_RECOMMEND = (code: string) => `https://next.api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}&product=imm`;
+
+describe('Recommend: the cloud\'s troubleshooting link for its codes, our error docs for the codes defined here', () => {
+  /** One reply of each kind: framework, raw socket, operation (ours), and cloud codes (signature, operation). */
+  async function repliesByCode(target: TestServer): Promise<Map<string, Record<string, string>>> {
+    const bodies = new Map<string, Record<string, string>>();
+    const add = (reply: { status: number; headers: Record<string, string | string[] | undefined>; text: string }) => {
+      const body = JSON.parse(reply.text) as Record<string, string>;
+      bodies.set(body.Code, body);
+    };
+    const create = await rpcRequest(target, target.root, { ProjectName: 'recommend' }, { action: 'CreateProject' });
+    assert.ok(create.status === 200 || create.status === 409, create.text);
+    add(await send(target, { method: 'GET', path: '/nope' }));
+    add(await send(target, { method: 'PUT', path: '/', headers: FORM, body: 'a=b' }));
+    add(await send(target, { method: 'POST', path: '/', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    add(await rawExchange('GARBAGE\x01\x02 nonsense\r\n\r\n', target)); // answered on the socket, outside Fastify
+    add(await rpcRequest(target, target.root, { ProjectName: 'recommend', AccessToken: 'a'.repeat(32), RefreshToken: 'b'.repeat(32) }, { action: 'RefreshWebofficeToken' }));
+    add(await rpcRequest(target, target.root, { ProjectName: 'nope' }, { action: 'GetProject' }));
+    add(await rpcRequest(target, target.root, {}, { secret: 'wrong' }));
+    add(await rpcRequest(target, target.root, {}, { omit: ['Timestamp'] }));
+    return bodies;
+  }
+  const OURS = ['NotFound', 'MethodNotAllowed', 'UnsupportedMediaType', 'MalformedRequest', 'InvalidToken'];
+  const CLOUDS = ['ResourceNotFound', 'SignatureDoesNotMatch', 'MissingParameter'];
+
+  test('by default our codes point at the README\'s error table (README.md#error-codes), the cloud\'s codes at the cloud', async () => {
+    const bodies = await repliesByCode(server);
+    assert.deepEqual([...bodies.keys()].sort(), [...OURS, ...CLOUDS].sort());
+    for (const code of OURS) assert.equal(bodies.get(code)!.Recommend, 'README.md#error-codes', code);
+    for (const code of CLOUDS) assert.equal(bodies.get(code)!.Recommend, CLOUD_RECOMMEND(code), code);
+  });
+
+  test('IMM_ERROR_DOCS_URL sets where our codes point; the cloud\'s codes keep the cloud link', async () => {
+    const docs = 'https://docs.example.test/imm-weboffice/errors';
+    const custom = await startServer({ IMM_ERROR_DOCS_URL: docs });
+    try {
+      const bodies = await repliesByCode(custom);
+      for (const code of OURS) assert.equal(bodies.get(code)!.Recommend, docs, code);
+      for (const code of CLOUDS) assert.equal(bodies.get(code)!.Recommend, CLOUD_RECOMMEND(code), code);
+    } finally {
+      await custom.stop();
+    }
   });
 });
 

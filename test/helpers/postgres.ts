@@ -25,6 +25,16 @@ export async function postgresReachable(): Promise<boolean> {
   }
 }
 
+/**
+ * For a suite that picks its engines itself (whatever IMM_TEST_ENGINE says): SQLite, and PostgreSQL when a
+ * server answers; with IMM_REQUIRE_POSTGRES=1 (CI) a missing server is an error, not a skip.
+ */
+export async function enginesToRun(): Promise<readonly ('sqlite' | 'postgres')[]> {
+  if (await postgresReachable()) return ['sqlite', 'postgres'];
+  if (process.env.IMM_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL required but no server at ${TEST_POSTGRES_URL}`);
+  return ['sqlite'];
+}
+
 async function adminQuery(text: string): Promise<void> {
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
