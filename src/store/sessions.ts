@@ -117,8 +117,9 @@ export function sessionStore(db: Kysely<Database>): SessionStore & SessionQuerie
     },
 
     async deleteExpiredSessions(beforeMs) {
-      // Tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
+      // Holders and tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
       const expired = db.selectFrom('weboffice_sessions').select('id').where('expires_ms', '<', beforeMs);
+      await db.deleteFrom('weboffice_holders').where('session_id', 'in', expired).execute();
       await db.deleteFrom('weboffice_tokens').where('session_id', 'in', expired).execute();
       const result = await db.deleteFrom('weboffice_sessions').where('expires_ms', '<', beforeMs).executeTakeFirst();
       return Number(result.numDeletedRows);

@@ -3,6 +3,7 @@ import * as initial from './2026-11-25-initial.js';
 import * as ramSts from './2026-11-26-ram-sts.js';
 import * as rateLimits from './2026-11-27-rate-limits.js';
 import * as objectVersions from './2026-11-28-object-versions.js';
+import * as webofficeHolders from './2026-12-02-weboffice-holders.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-26-ram-sts': ramSts,
   '2026-11-27-rate-limits': rateLimits,
   '2026-11-28-object-versions': objectVersions,
+  '2026-12-02-weboffice-holders': webofficeHolders,
 };
 
 export const migrationProvider: MigrationProvider = {
