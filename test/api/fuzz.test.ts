@@ -367,7 +367,7 @@ const pathArb = (strict: boolean) =>
     .tuple(
       fc.oneof(
         { weight: 6, arbitrary: fc.constant('/') },
-        { weight: 2, arbitrary: fc.constantFrom('/health', '/ready', '/metrics', '/weboffice/v1/session', '/nope', '*', '//', '/./', '/../', '/%2e%2e/', 'http://imm.test/', 'http://imm.test:99999/', '/\\', '/;a', '/a'.repeat(150), '/%ZZ', '/%', '/%00', '/%C0%AF', '/%ED%A0%80') },
+        { weight: 2, arbitrary: fc.constantFrom('/health', '/ready', '/metrics', `/office/api/v1/files/${'a'.repeat(40)}`, `/office/api/v1/files/${'b'.repeat(40)}/content`, '/office/api/v1/files/x/open', `/office/w/${'c'.repeat(40)}`, '/office/assets/page.js', '/office/assets/..%2f..%2fpackage.json', '/sdk/aliyun-web-office-sdk.min.js', '/nope', '*', '//', '/./', '/../', '/%2e%2e/', 'http://imm.test/', 'http://imm.test:99999/', '/\\', '/;a', '/a'.repeat(150), '/%ZZ', '/%', '/%00', '/%C0%AF', '/%ED%A0%80') },
         { weight: strict ? 0 : 1, arbitrary: fc.constantFrom('', '?', '#') },
         { weight: strict ? 0 : 1, arbitrary: textArb(10).map((s) => `/${utf8(s)}`) },
         { weight: strict ? 0 : 1, arbitrary: bytesArb(10).map((s) => `/${s}`) },
