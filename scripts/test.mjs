@@ -24,6 +24,7 @@ if (await postgresReachable()) {
     'dist/test/api/',
     'dist/test/access/',
     'dist/test/operations/',
+    'dist/test/weboffice/',
     'dist/test/cli.test.js',
     'dist/test/sweeper.test.js',
   ], { IMM_TEST_ENGINE: 'postgres', IMM_REQUIRE_POSTGRES: '1' });
