@@ -49,7 +49,7 @@ function writable(text: string, font: PDFFont): string {
   const supported = new Set(font.getCharacterSet());
   return [...text.replace(/\t/g, '    ')]
     .filter((c) => c >= ' ' || c === '\n')
-    .map((c) => (supported.has(c.codePointAt(0)!) ? c : '?'))
+    .map((c) => (c === '\n' || supported.has(c.codePointAt(0)!) ? c : '?'))
     .join('');
 }
 
