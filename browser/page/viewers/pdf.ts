@@ -29,7 +29,8 @@ class PdfPages implements Viewer {
       (entries) => {
         for (const entry of entries) if (entry.isIntersecting) void this.draw(Number((entry.target as HTMLElement).dataset.pageNumber));
       },
-      { rootMargin: '100% 0px' },
+      // root: the page's own document, so the margin counts even inside a cross-origin iframe.
+      { root: document, rootMargin: '100% 0px' },
     );
     for (let number = 1; number <= pdf.numPages; number++) {
       const page = document.createElement('div');

@@ -22,7 +22,8 @@ export function renderProgressively(sentinel: HTMLElement, renderNext: () => boo
       observer.unobserve(sentinel);
       if (more) observer.observe(sentinel);
     },
-    { rootMargin: '600px 0px' },
+    // root: the page's own document, so the margin counts even inside a cross-origin iframe.
+    { root: document, rootMargin: '600px 0px' },
   );
   if (more) observer.observe(sentinel);
   return {
