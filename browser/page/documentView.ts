@@ -80,7 +80,7 @@ export class DocumentView {
     const kind = this.info.Viewer;
     if (!canRender(kind)) throw new Error(`no viewer for ${kind}`);
     const render = await VIEWERS[kind]();
-    this.#viewer = await render(this.#body, content);
+    this.#viewer = await render(this.#body, content, { previewPages: this.info.PreviewPages });
   }
 
   remove(root: HTMLElement): void {

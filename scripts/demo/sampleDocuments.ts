@@ -2,7 +2,7 @@
  * Documents of every format the page renders, made with well-kept libraries (pdf-lib, docx, SheetJS,
  * papaparse): the demo's sample documents and the browser tests' fixtures, so neither commits binary files.
  */
-import { Document, Packer, Paragraph, TextRun, HeadingLevel } from 'docx';
+import { Document, HeadingLevel, PageBreak, Packer, Paragraph, TextRun } from 'docx';
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import Papa from 'papaparse';
 import * as XLSX from '@e965/xlsx';
@@ -18,15 +18,15 @@ export async function pdfDocument(pages: readonly (readonly string[])[]): Promis
   return Buffer.from(await pdf.save());
 }
 
-/** A .docx whose first paragraph is a heading and the others plain paragraphs. */
-export async function docxDocument(paragraphs: readonly string[]): Promise<Buffer> {
+/** A .docx whose first paragraph is a heading and the others plain paragraphs (each on a page of its own with `pageBreaks`). */
+export async function docxDocument(paragraphs: readonly string[], { pageBreaks = false } = {}): Promise<Buffer> {
   const [heading, ...rest] = paragraphs;
   const document = new Document({
     sections: [
       {
         children: [
           new Paragraph({ heading: HeadingLevel.HEADING_1, children: [new TextRun(heading ?? '')] }),
-          ...rest.map((text) => new Paragraph({ children: [new TextRun(text)] })),
+          ...rest.map((text) => new Paragraph({ children: pageBreaks ? [new PageBreak(), new TextRun(text)] : [new TextRun(text)] })),
         ],
       },
     ],

@@ -69,6 +69,24 @@ describe('the page renders documents in a real browser', browserSuite(), () => {
     await page.close();
   });
 
+  test('PreviewPages keeps a .docx to its first pages (the server cuts only PDFs)', async () => {
+    const paragraphs = ['Page one', 'Page two', 'Page three', 'Page four'];
+    const url = stage.view('preview-pages', {
+      sourceUri: await stage.put('four-pages.docx', await docxDocument(paragraphs, { pageBreaks: true })),
+      projectName: project,
+      permission: READONLY,
+      previewPages: 2,
+    });
+    const page = await stage.newPage(browser);
+    await page.goto(url);
+    await waitForState(page, 'ready');
+    const shown = await webofficeFrame(page).locator('.imm-document').innerText();
+    assert.ok(shown.includes('Page one') && shown.includes('Page two'), shown);
+    assert.ok(!shown.includes('Page three') && !shown.includes('Page four'), shown);
+    assert.match(shown, /first 2 of 4 pages/);
+    await page.close();
+  });
+
   test('a format that needs the server-side converter says so, in words, instead of a broken page', async () => {
     const url = stage.view('slides', { sourceUri: await stage.put('slides.pptx', Buffer.from('a presentation')), projectName: project, permission: READONLY });
     const page = await stage.newPage(browser);

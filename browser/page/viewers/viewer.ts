@@ -5,8 +5,13 @@ export interface Viewer {
   destroy(): void;
 }
 
+export interface RenderOptions {
+  /** The session's PreviewPages: show at most this many pages (0 = no limit). */
+  previewPages: number;
+}
+
 /** Resolves once the first screenful is shown; the rest may follow lazily. */
-export type RenderViewer = (container: HTMLElement, content: ArrayBuffer) => Promise<Viewer>;
+export type RenderViewer = (container: HTMLElement, content: ArrayBuffer, options: RenderOptions) => Promise<Viewer>;
 
 /**
  * Calls `renderNext` again each time `sentinel` nears the visible area, until it returns false: the way long
