@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { csvDocument, pdfDocument } from '../../scripts/demo/sampleDocuments.js';
 import { browserSuite, launchBrowser } from './helpers/browser.js';
@@ -22,6 +22,21 @@ async function redPixels(page: Page): Promise<number> {
     if (r > 180 && g < 140 && b < 140) count++;
   }
   return count;
+}
+
+/** Whether a table cell of the view can be selected, and whether a copy event there is refused. */
+function copyability(frame: Frame): Promise<{ userSelect: string; copyPrevented: boolean }> {
+  return frame.evaluate(() => {
+    const cell = document.querySelector('.imm-document td')!;
+    const copy = new ClipboardEvent('copy', { bubbles: true, cancelable: true });
+    cell.dispatchEvent(copy);
+    return { userSelect: getComputedStyle(cell).userSelect, copyPrevented: copy.defaultPrevented };
+  });
+}
+
+/** How the document container is displayed (under print media: whether it is printed). */
+function printedDisplay(frame: Frame): Promise<string> {
+  return frame.locator('.imm-document').evaluate((element) => getComputedStyle(element).display);
 }
 
 const WATERMARK = { Type: 1, Value: 'WATERMARK CHECK', FillStyle: 'rgba(255, 0, 0, 0.6)', Font: 'bold 28px sans-serif', Rotate: -0.5, Horizontal: 40, Vertical: 60 };
@@ -112,30 +127,18 @@ describe('the page applies the session permissions and watermark', browserSuite(
     await page.goto(stage.view('no-copy', { sourceUri: csv, projectName: project, permission: { Readonly: true } }));
     await waitForState(page, 'ready');
     const frame = webofficeFrame(page);
-    const refused = await frame.evaluate(() => {
-      const cell = document.querySelector('.imm-document td')!;
-      const copy = new ClipboardEvent('copy', { bubbles: true, cancelable: true });
-      cell.dispatchEvent(copy);
-      return { userSelect: getComputedStyle(cell).userSelect, copyPrevented: copy.defaultPrevented };
-    });
-    assert.deepEqual(refused, { userSelect: 'none', copyPrevented: true });
+    assert.deepEqual(await copyability(frame), { userSelect: 'none', copyPrevented: true });
     await page.emulateMedia({ media: 'print' });
-    assert.equal(await frame.locator('.imm-document').evaluate((element) => getComputedStyle(element).display), 'none');
+    assert.equal(await printedDisplay(frame), 'none');
     await page.close();
 
     const granted = await stage.newPage(browser);
     await granted.goto(stage.view('copy', { sourceUri: csv, projectName: project, permission: { Readonly: true, Copy: true, Print: true } }));
     await waitForState(granted, 'ready');
     const grantedFrame = webofficeFrame(granted);
-    const allowed = await grantedFrame.evaluate(() => {
-      const cell = document.querySelector('.imm-document td')!;
-      const copy = new ClipboardEvent('copy', { bubbles: true, cancelable: true });
-      cell.dispatchEvent(copy);
-      return { userSelect: getComputedStyle(cell).userSelect, copyPrevented: copy.defaultPrevented };
-    });
-    assert.deepEqual(allowed, { userSelect: 'auto', copyPrevented: false });
+    assert.deepEqual(await copyability(grantedFrame), { userSelect: 'auto', copyPrevented: false });
     await granted.emulateMedia({ media: 'print' });
-    assert.notEqual(await grantedFrame.locator('.imm-document').evaluate((element) => getComputedStyle(element).display), 'none');
+    assert.notEqual(await printedDisplay(grantedFrame), 'none');
     await granted.close();
   });
 
