@@ -10,6 +10,8 @@ import { canRender, DocumentView } from './documentView.js';
 import { converterNeededWords, isTransient, readyWords, stateForError, WORDS } from './wording.js';
 
 const POLL_INTERVAL_MS = 5_000;
+const OPEN_TRIES = 3;
+const OPEN_RETRY_MS = 1_000;
 const ROOT_ID = 'imm-weboffice-root';
 
 class WebOfficePage {
@@ -61,9 +63,10 @@ class WebOfficePage {
     this.#postToParent({ source: MESSAGE_SOURCE, type: 'response', id: message.id, result: { result: 'nochange' } }, this.#parentOrigin ?? event.origin);
   }
 
-  async #open(): Promise<void> {
+  /** Opens and renders the document; a failure of the network or the service is tried again a few times. */
+  async #open(tries = 1): Promise<void> {
     const attempt = this.#close();
-    this.#report('loading', WORDS.loading);
+    if (tries === 1) this.#report('loading', WORDS.loading);
     let info: DocumentInfo;
     try {
       info = await this.#api.open();
@@ -79,10 +82,14 @@ class WebOfficePage {
       await this.#view.render(content);
       if (attempt !== this.#attempt) return;
     } catch (error) {
-      if (attempt === this.#attempt) {
-        const { state, message } = stateForError(error);
-        this.#shutOut(state, message);
+      if (attempt !== this.#attempt) return;
+      if (isTransient(error) && tries < OPEN_TRIES) {
+        this.#close();
+        setTimeout(() => void this.#open(tries + 1), OPEN_RETRY_MS * tries);
+        return;
       }
+      const { state, message } = stateForError(error);
+      this.#shutOut(state, message);
       return;
     }
     this.#report('ready', readyWords(info.Filename));

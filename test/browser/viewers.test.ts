@@ -87,6 +87,21 @@ describe('the page renders documents in a real browser', browserSuite(), () => {
     await page.close();
   });
 
+  test('a failure of the service while opening is tried again, and the document opens', async () => {
+    const url = stage.view('flaky', { sourceUri: await stage.put('flaky.txt', textDocument('Opened on the second try')), projectName: project, permission: READONLY });
+    const page = await stage.newPage(browser);
+    let opens = 0;
+    // The first open meets a service that is briefly unavailable.
+    await page.route(/\/office\/api\/v1\/files\/[0-9a-f]{40}\/open$/, (route) =>
+      ++opens === 1 ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ Code: 'ServiceUnavailable', Message: 'busy' }) }) : route.continue(),
+    );
+    await page.goto(url);
+    assert.equal(await waitForState(page, ['ready', 'error']), 'ready');
+    assert.equal(opens, 2);
+    assert.ok((await webofficeFrame(page).locator('.imm-document').innerText()).includes('Opened on the second try'));
+    await page.close();
+  });
+
   test('a format that needs the server-side converter says so, in words, instead of a broken page', async () => {
     const url = stage.view('slides', { sourceUri: await stage.put('slides.pptx', Buffer.from('a presentation')), projectName: project, permission: READONLY });
     const page = await stage.newPage(browser);
