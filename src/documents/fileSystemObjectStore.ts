@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -6,6 +7,29 @@ import type { ObjectStat, ObjectStore } from './objectStore.js';
 
 const GONE = ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR'];
 const isGone = (err: unknown) => GONE.includes((err as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Opens a regular file and stats it through the same handle, so the stat is that of the bytes read through it
+ * (a rename that replaces the file meanwhile cannot mix two contents); undefined when there is none.
+ */
+async function openFile(file: string): Promise<{ handle: fs.FileHandle; stat: Stats } | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    if (isGone(err)) return undefined;
+    throw err;
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile()) return { handle, stat };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  await handle.close();
+  return undefined;
+}
 
 /** MD5 in OSS's spelling: upper-case hex. */
 const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
@@ -37,41 +61,18 @@ export function fileSystemObjectStore(root: string): ObjectStore {
       }
     },
     async readObject(bucket, key) {
-      let handle: fs.FileHandle;
-      try {
-        handle = await fs.open(objectPath(bucket, key), 'r');
-      } catch (err) {
-        if (isGone(err)) return undefined;
-        throw err;
-      }
-      // Stat and read through one handle, as in digestObject: the stat is that of the bytes read.
-      const stat = await handle.stat().catch(async (err: unknown) => {
-        await handle.close();
-        throw err;
-      });
-      if (!stat.isFile()) {
-        await handle.close();
-        return undefined;
-      }
-      return { stat: statOf(stat), body: handle.createReadStream({ start: 0 }) };
+      const opened = await openFile(objectPath(bucket, key));
+      return opened && { stat: statOf(opened.stat), body: opened.handle.createReadStream({ start: 0 }) };
     },
     async digestObject(bucket, key) {
-      let handle: fs.FileHandle;
+      const opened = await openFile(objectPath(bucket, key));
+      if (!opened) return undefined;
       try {
-        handle = await fs.open(objectPath(bucket, key), 'r');
-      } catch (err) {
-        if (isGone(err)) return undefined;
-        throw err;
-      }
-      try {
-        // Stat and hash through one open handle: a rename that replaces the file meanwhile cannot mix two contents.
-        const stat = await handle.stat();
-        if (!stat.isFile()) return undefined;
         const md5 = createHash('md5');
-        await pipeline(handle.createReadStream({ autoClose: false, start: 0 }), md5);
-        return { ...statOf(stat), etag: ossEtag(md5.digest()) };
+        await pipeline(opened.handle.createReadStream({ autoClose: false, start: 0 }), md5);
+        return { ...statOf(opened.stat), etag: ossEtag(md5.digest()) };
       } finally {
-        await handle.close();
+        await opened.handle.close();
       }
     },
     async putObject(bucket, key, content) {
