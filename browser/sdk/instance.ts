@@ -69,9 +69,9 @@ export class WebOfficeInstance implements aliyun.Instance {
       refreshed: () => {
         if (this.#state === 'refreshing') this.#enter(this.#pageState, this.#pageMessage);
       },
+      // The keeper goes on: a later setToken (or a refresh the page asks for) brings the view back.
       failed: (error) => {
         console.error('imm-weboffice: the access token ran out and could not be refreshed', error);
-        this.#keeper.stop();
         this.#enter('expired', SDK_MESSAGES.expired);
       },
     });

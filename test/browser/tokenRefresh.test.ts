@@ -97,18 +97,27 @@ describe('the SDK refreshes the access token before it expires', browserSuite(),
     await page.close();
   });
 
-  test('a refresh that keeps failing ends in expired, with words a person understands, and the document goes', async () => {
+  test('a refresh that keeps failing ends in expired, in words, the document gone; a new token brings it back', async () => {
     const page = await openNotes();
     stage.integrator.failRefreshes(Number.MAX_SAFE_INTEGER);
+    const frame = webofficeFrame(page);
     try {
       await waitForState(page, 'expired');
       assert.match((await mountStatus(page)).message, /Your access to this document has expired/);
-      const frame = webofficeFrame(page);
       await frame.locator('.imm-message', { hasText: 'has expired' }).waitFor();
       assert.equal(await frame.locator('.imm-document').count(), 0, 'the document is out of the page');
     } finally {
       stage.integrator.failRefreshes(0);
     }
+    // The integrator hands over a fresh token (its backend refreshed the session): the view opens again.
+    const handle = new URL((await page.locator('#same-token').getAttribute('href'))!, stage.integrator.url).searchParams.get('session');
+    const fresh = (await (await fetch(`${stage.integrator.url}/api/sessions/${handle}/refresh`, { method: 'POST' })).json()) as { AccessToken: string; Timeout: number };
+    await page.evaluate(({ token, timeout }) => (window as unknown as { weboffice: { setToken(info: object): void } }).weboffice.setToken({ token, timeout }), {
+      token: fresh.AccessToken,
+      timeout: fresh.Timeout,
+    });
+    await waitForState(page, 'ready');
+    assert.ok((await frame.locator('.imm-document').innerText()).includes('Notes that stay open'));
     await page.close();
   });
 
