@@ -60,10 +60,7 @@ describe('the page applies the session permissions and watermark', browserSuite(
   });
 
   test('the text watermark is visible over the document, over every page, and absent without one', async () => {
-    const marked = await stage.newPage(browser);
-    await marked.goto(stage.view('marked', { sourceUri: pdf, projectName: project, permission: { Readonly: true }, watermark: WATERMARK }));
-    await waitForState(marked, 'ready');
-    const frame = webofficeFrame(marked);
+    const { page: marked, frame } = await stage.openView(browser, 'marked', { sourceUri: pdf, projectName: project, permission: { Readonly: true }, watermark: WATERMARK });
     assert.ok((await redPixels(marked)) > 500, 'the watermark colour is in the screenshot');
 
     // The overlay spans every page and lies above them, letting the pointer through.
@@ -84,9 +81,7 @@ describe('the page applies the session permissions and watermark', browserSuite(
     await frame.locator('[data-page-number="3"][data-rendered="true"]').waitFor();
     assert.ok((await redPixels(marked)) > 500, 'the watermark is over the last page too');
 
-    const plain = await stage.newPage(browser);
-    await plain.goto(stage.view('plain', { sourceUri: pdf, projectName: project, permission: { Readonly: true } }));
-    await waitForState(plain, 'ready');
+    const { page: plain } = await stage.openView(browser, 'plain', { sourceUri: pdf, projectName: project, permission: { Readonly: true } });
     assert.equal(await redPixels(plain), 0, 'without a watermark there is none of its colour');
     await Promise.all([marked.close(), plain.close()]);
   });
@@ -103,39 +98,27 @@ describe('the page applies the session permissions and watermark', browserSuite(
     assert.equal(await frame.locator('.imm-user-name').innerText(), 'Alice');
     assert.equal(await frame.locator('.imm-avatar').getAttribute('src'), avatar);
 
-    const none = await stage.newPage(browser);
-    await none.goto(stage.view('nothing-granted', { sourceUri: csv, projectName: project, permission: { Readonly: true }, user: { Id: 'u2', Name: 'Bob' } }));
-    await waitForState(none, 'ready');
-    const noneFrame = webofficeFrame(none);
+    const { page: none, frame: noneFrame } = await stage.openView(browser, 'nothing-granted', { sourceUri: csv, projectName: project, permission: { Readonly: true }, user: { Id: 'u2', Name: 'Bob' } });
     assert.equal(await noneFrame.locator('.imm-toolbar button').count(), 0);
     assert.equal(await noneFrame.locator('.imm-user-name').innerText(), 'Bob');
     await Promise.all([page.close(), none.close()]);
   });
 
   test('Hidecmb hides the toolbar', async () => {
-    const page = await stage.newPage(browser);
-    await page.goto(stage.view('hidden-toolbar', { sourceUri: csv, projectName: project, permission: { Readonly: true, Print: true, Export: true, Copy: true }, hidecmb: true }));
-    await waitForState(page, 'ready');
-    const frame = webofficeFrame(page);
+    const { page, frame } = await stage.openView(browser, 'hidden-toolbar', { sourceUri: csv, projectName: project, permission: { Readonly: true, Print: true, Export: true, Copy: true }, hidecmb: true });
     assert.equal(await frame.locator('.imm-toolbar').count(), 0);
     assert.ok((await frame.locator('.imm-document').innerText()).includes('Alice'));
     await page.close();
   });
 
   test('without Copy the view cannot be selected or copied; without Print the printout is empty', async () => {
-    const page = await stage.newPage(browser);
-    await page.goto(stage.view('no-copy', { sourceUri: csv, projectName: project, permission: { Readonly: true } }));
-    await waitForState(page, 'ready');
-    const frame = webofficeFrame(page);
+    const { page, frame } = await stage.openView(browser, 'no-copy', { sourceUri: csv, projectName: project, permission: { Readonly: true } });
     assert.deepEqual(await copyability(frame), { userSelect: 'none', copyPrevented: true });
     await page.emulateMedia({ media: 'print' });
     assert.equal(await printedDisplay(frame), 'none');
     await page.close();
 
-    const granted = await stage.newPage(browser);
-    await granted.goto(stage.view('copy', { sourceUri: csv, projectName: project, permission: { Readonly: true, Copy: true, Print: true } }));
-    await waitForState(granted, 'ready');
-    const grantedFrame = webofficeFrame(granted);
+    const { page: granted, frame: grantedFrame } = await stage.openView(browser, 'copy', { sourceUri: csv, projectName: project, permission: { Readonly: true, Copy: true, Print: true } });
     assert.deepEqual(await copyability(grantedFrame), { userSelect: 'auto', copyPrevented: false });
     await granted.emulateMedia({ media: 'print' });
     assert.notEqual(await printedDisplay(grantedFrame), 'none');
@@ -143,10 +126,7 @@ describe('the page applies the session permissions and watermark', browserSuite(
   });
 
   test('export downloads the PDF the document API makes, fetched with the Bearer header', async () => {
-    const page = await stage.newPage(browser);
-    await page.goto(stage.view('export', { sourceUri: csv, projectName: project, permission: { Readonly: true, Print: true, Export: true } }));
-    await waitForState(page, 'ready');
-    const frame = webofficeFrame(page);
+    const { page, frame } = await stage.openView(browser, 'export', { sourceUri: csv, projectName: project, permission: { Readonly: true, Print: true, Export: true } });
     const [download, exportRequest] = await Promise.all([
       page.waitForEvent('download'),
       page.waitForRequest((request) => request.url().endsWith('/export')),

@@ -28,10 +28,7 @@ describe('the view is shut out when its session ends, and hears only its own win
 
   test('deleting the project shuts the open page out: revoked, in words, the document removed', async () => {
     const project = await stage.project('to-delete');
-    const page = await stage.newPage(browser);
-    await page.goto(stage.view('revoked', { sourceUri: await stage.put('report.pdf', await pdfDocument([['A report about to be withdrawn']])), projectName: project, permission: { Readonly: true } }));
-    await waitForState(page, 'ready');
-    const frame = webofficeFrame(page);
+    const { page, frame } = await stage.openView(browser, 'revoked', { sourceUri: await stage.put('report.pdf', await pdfDocument([['A report about to be withdrawn']])), projectName: project, permission: { Readonly: true } });
     assert.ok((await frame.locator('.imm-document').innerText()).includes('A report about to be withdrawn'));
 
     await stage.client.call('DeleteProject', { ProjectName: project });
@@ -47,9 +44,7 @@ describe('the view is shut out when its session ends, and hears only its own win
 
   test('a second holder of the same token supersedes the first, which says why and drops the document', async () => {
     const project = await stage.project('shared-token');
-    const first = await stage.newPage(browser);
-    await first.goto(stage.view('superseded', { sourceUri: notes, projectName: project, permission: { Readonly: true } }));
-    await waitForState(first, 'ready');
+    const { page: first } = await stage.openView(browser, 'superseded', { sourceUri: notes, projectName: project, permission: { Readonly: true } });
     const sameToken = await first.locator('#same-token').getAttribute('href');
     assert.ok(sameToken);
 
@@ -71,9 +66,7 @@ describe('the view is shut out when its session ends, and hears only its own win
 
   test('the SDK ignores state posted by any window but its iframe; save() answers nochange', async () => {
     const project = await stage.project('forged-state');
-    const page = await stage.newPage(browser);
-    await page.goto(stage.view('forged-state', { sourceUri: notes, projectName: project, permission: { Readonly: true } }));
-    await waitForState(page, 'ready');
+    const { page } = await stage.openView(browser, 'forged-state', { sourceUri: notes, projectName: project, permission: { Readonly: true } });
     const saved = await page.evaluate(async () => {
       window.postMessage({ source: 'imm-weboffice', type: 'state', state: 'revoked', message: 'forged' }, '*');
       // The page answers save() through the iframe, after the forged message was delivered.

@@ -53,15 +53,11 @@ describe('the page renders documents in a real browser', browserSuite(), () => {
   }
 
   test('a spreadsheet shows each sheet as a tab', async () => {
-    const url = stage.view('sheets', {
+    const { page, frame } = await stage.openView(browser, 'sheets', {
       sourceUri: await stage.put('sheets.xlsx', xlsxDocument({ First: [['on the first sheet']], Second: [['on the second sheet']] })),
       projectName: project,
       permission: READONLY,
     });
-    const page = await stage.newPage(browser);
-    await page.goto(url);
-    await waitForState(page, 'ready');
-    const frame = webofficeFrame(page);
     assert.ok((await frame.locator('.imm-document').innerText()).includes('on the first sheet'));
     await frame.getByRole('tab', { name: 'Second' }).click();
     await frame.getByText('on the second sheet').waitFor();
@@ -71,16 +67,13 @@ describe('the page renders documents in a real browser', browserSuite(), () => {
 
   test('PreviewPages keeps a .docx to its first pages (the server cuts only PDFs)', async () => {
     const paragraphs = ['Page one', 'Page two', 'Page three', 'Page four'];
-    const url = stage.view('preview-pages', {
+    const { page, frame } = await stage.openView(browser, 'preview-pages', {
       sourceUri: await stage.put('four-pages.docx', await docxDocument(paragraphs, { pageBreaks: true })),
       projectName: project,
       permission: READONLY,
       previewPages: 2,
     });
-    const page = await stage.newPage(browser);
-    await page.goto(url);
-    await waitForState(page, 'ready');
-    const shown = await webofficeFrame(page).locator('.imm-document').innerText();
+    const shown = await frame.locator('.imm-document').innerText();
     assert.ok(shown.includes('Page one') && shown.includes('Page two'), shown);
     assert.ok(!shown.includes('Page three') && !shown.includes('Page four'), shown);
     assert.match(shown, /first 2 of 4 pages/);
@@ -117,11 +110,7 @@ describe('the page renders documents in a real browser', browserSuite(), () => {
 
   test('a long PDF is drawn a page at a time, as its pages scroll into view', async () => {
     const pages = Array.from({ length: 40 }, (_, i) => [`Page ${i + 1} of the long document`]);
-    const url = stage.view('long', { sourceUri: await stage.put('long.pdf', await pdfDocument(pages)), projectName: project, permission: READONLY });
-    const page = await stage.newPage(browser);
-    await page.goto(url);
-    await waitForState(page, 'ready');
-    const frame = webofficeFrame(page);
+    const { page, frame } = await stage.openView(browser, 'long', { sourceUri: await stage.put('long.pdf', await pdfDocument(pages)), projectName: project, permission: READONLY });
     assert.equal(await frame.locator('.imm-pdf-page').count(), 40, 'every page has its place');
     const drawnAtFirst = await frame.locator('.imm-pdf-page[data-rendered="true"]').count();
     assert.ok(drawnAtFirst >= 1 && drawnAtFirst < 10, `only the first pages are drawn at first (${drawnAtFirst})`);

@@ -26,6 +26,8 @@ export interface Stage {
   view(name: string, options: Omit<ViewOptions, 'title'> & { title?: string }): string;
   /** A browser page with the watchers on. */
   newPage(browser: Browser | BrowserContext): Promise<Page>;
+  /** Adds a view, opens it in a new page and waits until it is ready; the page and its WebOffice frame. */
+  openView(browser: Browser, name: string, options: Omit<ViewOptions, 'title'>): Promise<{ page: Page; frame: Frame }>;
   /** Every URL any watched page (its frames and workers too) requested. */
   readonly requestUrls: string[];
   /** The headers of every document-API request (`/office/api/…`). */
@@ -48,7 +50,7 @@ export async function startStage(env: Record<string, string> = {}): Promise<Stag
   const requestUrls: string[] = [];
   const apiRequestHeaders: Promise<Record<string, string>>[] = [];
   const cspComplaints: string[] = [];
-  return {
+  const stage: Stage = {
     server,
     integrator,
     client,
@@ -79,6 +81,12 @@ export async function startStage(env: Record<string, string> = {}): Promise<Stag
       page.on('pageerror', (error) => void cspComplaints.push(`page error: ${error.message}`));
       return page;
     },
+    async openView(browser, name, options) {
+      const page = await stage.newPage(browser);
+      await page.goto(stage.view(name, options));
+      await waitForState(page, 'ready');
+      return { page, frame: webofficeFrame(page) };
+    },
     requestUrls,
     apiRequestHeaders,
     cspComplaints,
@@ -101,6 +109,7 @@ export async function startStage(env: Record<string, string> = {}): Promise<Stag
       await server.stop();
     },
   };
+  return stage;
 }
 
 /** The frame of the WebOffice page inside an integrator's page. */
