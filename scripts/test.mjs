@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite on SQLite, then the server suites again on PostgreSQL when a server answers at
 // IMM_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). Without one, the PostgreSQL pass
-// is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure. At the end, how long
-// each pass took and one line counting both: `total: N passed, N failed, N skipped` (the form CI reads).
+// is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
+// The browser suites (dist/test/browser/: the JS SDK and the page in a real headless Chromium) run in each
+// pass when Chromium is at /usr/bin/chromium (or IMM_CHROMIUM_PATH); without it they are skipped with a loud
+// message — unless IMM_REQUIRE_BROWSER=1 (CI), which makes that a failure. At the end, how long each pass took
+// and one line counting them all: `total: N passed, N failed, N skipped` (the form CI reads).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-// Built by `pretest` (tsc): the same reachability check and URL the suites use.
+// Built by `pretest`: the same reachability check and URL the suites use.
 import { postgresReachable, TEST_POSTGRES_URL as url } from '../dist/test/helpers/postgres.js';
 
 const runner = ['--test', '--test-concurrency=2'];
 const passes = [];
+const BROWSER_TESTS = 'dist/test/browser';
+const chromium = process.env.IMM_CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function run(label, args, env = {}) {
   console.log(`\n# ${label}`);
@@ -38,7 +43,31 @@ function minutes(seconds) {
   return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
-const sqliteOk = run('SQLite (the embedded default): every test', ['dist/test/']);
+function loud(line) {
+  const bar = '!'.repeat(100);
+  console.error(`\n${bar}\n!!! ${line}\n${bar}\n`);
+}
+
+let browserOk = true;
+const browserAvailable = fs.existsSync(chromium);
+if (!browserAvailable) {
+  if (process.env.IMM_REQUIRE_BROWSER === '1') {
+    loud(`BROWSER TESTS REQUIRED (IMM_REQUIRE_BROWSER=1) but there is no Chromium at ${chromium}`);
+    browserOk = false;
+  } else {
+    loud(`BROWSER TESTS SKIPPED: no Chromium at ${chromium} — the JS SDK and the page are NOT tested (apt-get install chromium)`);
+  }
+}
+
+// Every test file but the browser suites, which run after the rest (one browser per file, heavier).
+const allButBrowser = fs
+  .readdirSync('dist/test', { recursive: true })
+  .map((file) => path.join('dist/test', file))
+  .filter((file) => file.endsWith('.test.js') && !file.startsWith(BROWSER_TESTS + path.sep));
+const browserSuites = browserAvailable ? [`${BROWSER_TESTS}/`] : [];
+
+const sqliteOk = run('SQLite (the embedded default): every test', allButBrowser);
+const sqliteBrowserOk = browserSuites.length === 0 || run('Browser suites on SQLite (headless Chromium)', browserSuites, { IMM_REQUIRE_BROWSER: '1' });
 
 let postgresOk = true;
 if (await postgresReachable()) {
@@ -48,9 +77,11 @@ if (await postgresReachable()) {
     'dist/test/api/',
     'dist/test/access/',
     'dist/test/operations/',
+    'dist/test/weboffice/',
     'dist/test/cli.test.js',
     'dist/test/sweeper.test.js',
-  ], { IMM_TEST_ENGINE: 'postgres', IMM_REQUIRE_POSTGRES: '1' });
+    ...browserSuites,
+  ], { IMM_TEST_ENGINE: 'postgres', IMM_REQUIRE_POSTGRES: '1', IMM_REQUIRE_BROWSER: browserSuites.length ? '1' : '0' });
 } else if (process.env.IMM_REQUIRE_POSTGRES === '1') {
   console.error(`# PostgreSQL required (IMM_REQUIRE_POSTGRES=1) but no server answers at ${url}`);
   postgresOk = false;
@@ -58,7 +89,9 @@ if (await postgresReachable()) {
   console.log(`# PostgreSQL tests skipped: no server answers at ${url} (set IMM_TEST_DATABASE_URL, or start PostgreSQL)`);
 }
 
+// Said again at the end, where it is seen.
+if (!browserAvailable) loud(`BROWSER TESTS ${browserOk ? 'SKIPPED' : 'REQUIRED BUT NOT RUN'}: no Chromium at ${chromium}`);
 const total = passes.reduce((sum, p) => ({ passed: sum.passed + p.counts.passed, failed: sum.failed + p.counts.failed, skipped: sum.skipped + p.counts.skipped }), { passed: 0, failed: 0, skipped: 0 });
 console.log(`\n# ${passes.map((p) => `${p.label} pass ${minutes(p.seconds)}`).join(', ')}; npm test took ${minutes(passes.reduce((sum, p) => sum + p.seconds, 0))}`);
 console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-process.exit(sqliteOk && postgresOk ? 0 : 1);
+process.exit(sqliteOk && sqliteBrowserOk && browserOk && postgresOk ? 0 : 1);

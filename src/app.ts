@@ -20,8 +20,8 @@ import { withAuditTrail } from './access/auditTrail.js';
 import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
-import { hashToken } from './tokens/tokenValues.js';
-import type { RememberedOptions } from './tokens/webofficeOptions.js';
+import { methodNotAllowed, routeTable } from './api/routeTable.js';
+import { registerWebofficeRoutes } from './weboffice/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +29,8 @@ declare module 'fastify' {
     action?: string;
     /** The Code of an error reply, for the metrics. */
     errorCode?: string;
+    /** The known route a request with a method it does not serve asked for (its metrics label). */
+    knownRoute?: string;
   }
   interface FastifyInstance {
     /** The requests' work still running: a graceful stop waits for it before closing the database. */
@@ -74,7 +76,7 @@ export function buildApp(services: Services) {
   // Node answers these itself, outside Fastify, and not in our envelope: an `Expect` other than 100-continue
   // (a bare 417; ignoring it is allowed, RFC 9110 §10.1.1) and CONNECT (the connection dropped without a word).
   app.server.on('checkExpectation', app.routing);
-  app.server.on('connect', (_request, socket: Duplex) => writeRawError(socket, new ApiError('MethodNotAllowed', 'CONNECT'), 405, 'Method Not Allowed', config.errorDocsUrl));
+  app.server.on('connect', (_request, socket: Duplex) => writeRawError(socket, methodNotAllowed('CONNECT', 'a method the path serves'), 405, 'Method Not Allowed', config.errorDocsUrl));
   // HTTP/1.1 requires Host (RFC 9112 §3.2). Node's own check (off, see withServerLimits) answers a bare 400.
   app.addHook('onRequest', async (request) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError('MalformedRequest', 'the Host header is missing');
@@ -96,7 +98,7 @@ export function buildApp(services: Services) {
   });
   app.addHook('onResponse', async (request, reply) => {
     const code = request.errorCode ?? (reply.statusCode < 400 ? 'OK' : String(reply.statusCode));
-    metrics.request(request.action ?? request.routeOptions.url ?? '(unmatched)', code, reply.elapsedTime / 1000);
+    metrics.request(request.action ?? request.routeOptions.url ?? request.knownRoute ?? '(unmatched)', code, reply.elapsedTime / 1000);
     request.log.info(
       { method: request.method, path: request.url.split('?')[0], action: request.action, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request completed',
@@ -132,47 +134,33 @@ export function buildApp(services: Services) {
     );
     return reply.send({ RequestId: request.id, ...result });
   };
-  app.route({ method: ['GET', 'POST'], url: '/', handler: rpc });
+  // Every served path goes through the table, so a known path asked with another method is a 405, not a 404.
+  const routes = routeTable(app);
+  routes.serve('/', { GET: rpc, POST: rpc });
 
-  app.get('/health', async (request) => ({ RequestId: request.id, Status: 'OK', Region: config.region }));
+  routes.serve('/health', { GET: async (request) => ({ RequestId: request.id, Status: 'OK', Region: config.region }) });
 
   // Readiness for a load balancer: can this node reach the database (within a second)?
-  app.get('/ready', async (request) => {
-    await databaseReachable(services, 1000);
-    return { RequestId: request.id, Status: 'OK' };
+  routes.serve('/ready', {
+    GET: async (request) => {
+      await databaseReachable(services, 1000);
+      return { RequestId: request.id, Status: 'OK' };
+    },
   });
 
   // Prometheus text format. Unauthenticated like /health: it holds counts only, never a token or a secret.
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  routes.serve('/metrics', { GET: async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()) });
 
-  // What the WebOffice editor asks with an access token: is it (still) valid, and what may its user do.
-  app.get('/weboffice/v1/session', async (request) => {
-    const token = request.headers['x-weboffice-token'];
-    if (typeof token !== 'string' || token === '') throw new ApiError('MissingParameter', 'x-weboffice-token');
-    const found = await services.sessions.findByAccessHash(hashToken(token));
-    const now = Date.now();
-    if (!found || found.session.revokedAtMs !== null || now >= found.token.accessValidUntilMs) throw new ApiError('InvalidToken', [], { message: 'The access token is not valid (unknown, expired, replaced or revoked).' });
-    const options = JSON.parse(found.session.options) as RememberedOptions;
-    return {
-      RequestId: request.id,
-      FileId: found.session.fileId,
-      // The version Generate opened: a later upload does not change what this session edits.
-      ...(options.document && { Version: options.document.version, Size: options.document.size, ETag: options.document.etag }),
-      Filename: options.filename,
-      SourceURI: options.sourceUri,
-      Permission: options.permission,
-      User: options.user,
-      Watermark: options.watermark ?? { Type: 0 },
-      PreviewPages: options.previewPages ?? 0,
-      Hidecmb: options.hidecmb,
-      CachePreview: options.cachePreview,
-      AccessTokenValidUntil: new Date(found.token.accessValidUntilMs).toISOString(),
-    };
-  });
+  // The WebOffice page, its files, the JS-SDK and the document API (src/weboffice/).
+  registerWebofficeRoutes(routes, services);
 
   app.setNotFoundHandler(async (request) => {
     const path = request.url.split('?')[0];
-    if (path === '/') throw new ApiError('MethodNotAllowed', request.method);
+    const known = routes.match(path);
+    if (known) {
+      request.knownRoute = known.url;
+      throw methodNotAllowed(request.method, known.allow);
+    }
     throw new ApiError('NotFound', path.slice(0, 200));
   });
 

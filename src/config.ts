@@ -47,6 +47,8 @@ export interface Config {
   tlsKey?: string;
   /** Where the codes defined by this service are explained: the `Recommend` of their error replies. */
   errorDocsUrl: string;
+  /** CSP `frame-ancestors` of the WebOffice page: who may embed it (sources, space-separated). */
+  frameAncestors: string;
 }
 
 /** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
@@ -87,6 +89,7 @@ export const SETTINGS = {
   tlsCert: { env: 'IMM_TLS_CERT', flag: '--tls-cert <file>', describe: 'PEM certificate (chain): serve HTTPS', default: undefined },
   tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
   errorDocsUrl: { env: 'IMM_ERROR_DOCS_URL', flag: '--error-docs-url <url>', describe: "Recommend link of this service's own error codes", default: DEFAULT_ERROR_DOCS_URL },
+  frameAncestors: { env: 'IMM_FRAME_ANCESTORS', flag: '--frame-ancestors <sources>', describe: "who may embed the WebOffice page (CSP frame-ancestors sources, e.g. 'self' https://app.example.com)", default: '*' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -123,6 +126,20 @@ export function parseTrustProxy(text: string | undefined): TrustProxy {
     }
   }
   return entries;
+}
+
+/**
+ * IMM_FRAME_ANCESTORS: CSP source expressions separated by spaces or commas — `*`, `'self'`, `'none'`, a scheme
+ * (`https:`) or a host with optional scheme, `*.` prefix, port and path. Anything else could break out of the
+ * header's directive, so it is refused at start.
+ */
+export function parseFrameAncestors(text: string | undefined): string {
+  const sources = (text ?? '*').split(/[\s,]+/).filter(Boolean);
+  const SOURCE = /^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?(\/[a-z0-9._~!$&()*+=:@%/-]*)?)$/i;
+  const bad = sources.find((source) => !SOURCE.test(source));
+  if (bad !== undefined) throw new Error(`IMM_FRAME_ANCESTORS must be CSP sources such as * 'self' https://app.example.com (bad entry: ${bad})`);
+  if (sources.includes("'none'") && sources.length > 1) throw new Error("IMM_FRAME_ANCESTORS: 'none' cannot be combined with other sources");
+  return sources.length === 0 ? '*' : sources.join(' ');
 }
 
 /** Reads settings: `flags` (already parsed, by setting name) over `env` over defaults. */
@@ -184,5 +201,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     tlsCert: tlsCert && path.resolve(tlsCert),
     tlsKey: tlsKey && path.resolve(tlsKey),
     errorDocsUrl: text('errorDocsUrl') ?? DEFAULT_ERROR_DOCS_URL,
+    frameAncestors: parseFrameAncestors(text('frameAncestors')),
   };
 }

@@ -16,6 +16,7 @@ import { auditStore } from './store/audit.js';
 import { ramStore } from './store/ram/index.js';
 import { rateLimitStore } from './store/rateLimits.js';
 import { objectVersionStore } from './store/objectVersions.js';
+import { webofficeAccessStore } from './store/webofficeAccess.js';
 import { loadMasterKey } from './crypto/masterKey.js';
 import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
 import type { ObjectStore } from './documents/objectStore.js';
@@ -36,6 +37,8 @@ export interface Services {
   rateLimits: ReturnType<typeof rateLimitStore>;
   objects: ObjectStore;
   objectVersions: ReturnType<typeof objectVersionStore>;
+  /** The WebOffice document API's view of sessions: access by token, and each session's holder. */
+  webofficeAccess: ReturnType<typeof webofficeAccessStore>;
   tokenSettings: TokenSettings;
   /** Base of WebofficeURL: IMM_PUBLIC_URL, or this server's own address once it listens. */
   publicUrl(): string;
@@ -67,6 +70,7 @@ export async function openServices(config: Config, log: Logger, listeningUrl: ()
     rateLimits: rateLimitStore(db),
     objects: fileSystemObjectStore(config.ossDir),
     objectVersions: objectVersionStore(db),
+    webofficeAccess: webofficeAccessStore(db),
     tokenSettings: {
       accessTokenTtlMs: config.accessTokenTtlMs,
       refreshTokenTtlMs: config.refreshTokenTtlMs,

@@ -57,12 +57,16 @@ export const ERROR_CATALOG = {
   InvalidToken: { status: 400, message: 'The AccessToken and RefreshToken are not a valid pair of this project.', definedHere: true },
   TokenExpired: { status: 400, message: 'The RefreshToken has expired; call GenerateWebofficeToken again.', definedHere: true },
   TokenRevoked: { status: 400, message: 'The token session has been revoked; call GenerateWebofficeToken again.', definedHere: true },
+  // The WebOffice document API (/office/api/v1/…).
+  TokenSuperseded: { status: 401, message: 'The document was opened elsewhere with the same access token; only the last holder keeps access.', definedHere: true },
+  PermissionDenied: { status: 403, message: 'The permission {0} was not granted for this document.', definedHere: true },
+  ConverterRequired: { status: 409, message: 'The format {0} needs a document converter, which this server does not have yet.', definedHere: true },
   // HTTP-level failures, answered in the same envelope.
   UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.', definedHere: true },
   RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.', definedHere: true },
   MalformedRequest: { status: 400, message: 'The request could not be parsed: {0}.', definedHere: true },
   NotFound: { status: 404, message: 'The requested path {0} does not exist; the API is served at /.', definedHere: true },
-  MethodNotAllowed: { status: 405, message: 'The method {0} is not allowed; use GET or POST.', definedHere: true },
+  MethodNotAllowed: { status: 405, message: 'The method {0} is not allowed here; use {1}.', definedHere: true },
   RequestTimeout: { status: 408, message: 'The request was not received in time.', definedHere: true },
   ServiceUnavailable: { status: 503, message: 'The request has failed due to a temporary failure of the server.' },
   InternalError: { status: 500, message: 'The request processing has failed due to some unknown error, exception or failure.' },
@@ -94,16 +98,21 @@ export class ApiError extends Error {
   /** Extra response headers (e.g. `x-acs-retry-after`). */
   readonly headers?: Record<string, string>;
 
+  /**
+   * `extra.status` answers a catalog code with another HTTP status than the catalog's — the one place this is
+   * done: the WebOffice document API answers the token codes (400 on the RPC API, where the SDKs expect it)
+   * with 401, as a bearer-token API must (RFC 6750).
+   */
   constructor(
     code: ErrorCode,
     args: string[] | string = [],
-    extra: { message?: string; accessDeniedDetail?: AccessDeniedDetail; headers?: Record<string, string> } = {},
+    extra: { message?: string; accessDeniedDetail?: AccessDeniedDetail; headers?: Record<string, string>; status?: number } = {},
   ) {
     const list = typeof args === 'string' ? [args] : args;
     super(extra.message ?? formatMessage(ERROR_CATALOG[code].message, list));
     this.name = 'ApiError';
     this.code = code;
-    this.status = ERROR_CATALOG[code].status;
+    this.status = extra.status ?? ERROR_CATALOG[code].status;
     this.accessDeniedDetail = extra.accessDeniedDetail;
     this.headers = extra.headers;
   }

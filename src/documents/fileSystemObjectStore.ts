@@ -64,10 +64,10 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
   }
 
   /**
-   * Runs `use` on the object's file opened for reading, or returns undefined when there is none. Race-free:
+   * The object's file opened for reading (the caller closes it), or undefined when there is none. Race-free:
    * what is checked is the descriptor opened, not the name.
    */
-  async function withObject<T>(bucket: string, key: string, use: (opened: Opened) => Promise<T>): Promise<T | undefined> {
+  async function openObject(bucket: string, key: string): Promise<Opened | undefined> {
     const base = await rootPath(false);
     if (!base) return undefined;
     const file = path.join(base, ...componentsOf(bucket, key));
@@ -81,13 +81,28 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
         if (isGone(err)) return undefined;
         throw err;
       }
+      let keep = false;
       try {
         const opened = { handle, stat: await handle.stat() };
-        if (await isAt(opened, file)) return opened.stat.isFile() ? await use(opened) : undefined;
+        if (await isAt(opened, file)) {
+          keep = opened.stat.isFile();
+          return keep ? opened : undefined;
+        }
         if (descriptorPaths || attempt === 3) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
       } finally {
-        await handle.close();
+        if (!keep) await handle.close();
       }
+    }
+  }
+
+  /** Runs `use` on the object's file opened for reading (see openObject), or returns undefined when there is none. */
+  async function withObject<T>(bucket: string, key: string, use: (opened: Opened) => Promise<T>): Promise<T | undefined> {
+    const opened = await openObject(bucket, key);
+    if (!opened) return undefined;
+    try {
+      return await use(opened);
+    } finally {
+      await opened.handle.close();
     }
   }
 
@@ -125,6 +140,11 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
   return {
     async headObject(bucket, key) {
       return withObject(bucket, key, async ({ stat }) => statOf(stat));
+    },
+    async readObject(bucket, key) {
+      // The stream owns the handle from here (closed when it ends or is destroyed).
+      const opened = await openObject(bucket, key);
+      return opened && { stat: statOf(opened.stat), body: opened.handle.createReadStream({ start: 0 }) };
     },
     async digestObject(bucket, key) {
       // Stat and hash through one open handle: a rename that replaces the file meanwhile cannot mix two contents.

@@ -3,6 +3,8 @@
  * S3 backend implements the same calls. Which versions an object has had is not the content store's business:
  * the database keeps that (`documentVersions.ts`), so that every node agrees on it.
  */
+import type { Readable } from 'node:stream';
+
 export interface ObjectStat {
   size: number;
   /** Changes whenever the content is replaced (cheap to read: no need to read the content). */
@@ -15,8 +17,16 @@ export interface ObjectContentInfo extends ObjectStat {
   etag: string;
 }
 
+/** An object's content being read: the stat of exactly these bytes, and the bytes (read them or destroy the stream). */
+export interface ObjectReader {
+  stat: ObjectStat;
+  body: Readable;
+}
+
 export interface ObjectStore {
   headObject(bucket: string, key: string): Promise<ObjectStat | undefined>;
+  /** Opens the object's current content for reading; undefined when it is gone. */
+  readObject(bucket: string, key: string): Promise<ObjectReader | undefined>;
   /** Reads the whole object once (streamed, never buffered) for its ETag; undefined when it is gone. */
   digestObject(bucket: string, key: string): Promise<ObjectContentInfo | undefined>;
   putObject(bucket: string, key: string, content: Buffer): Promise<ObjectContentInfo>;

@@ -56,6 +56,12 @@ export function objectVersionStore(db: Kysely<Database>) {
       throw new Error(`object_versions: could not record a version of ${bucket}/${key} (too many concurrent writers)`);
     },
 
+    /** One version of an object, or undefined when it was never recorded. */
+    async find(bucket: string, key: string, version: number): Promise<ObjectVersion | undefined> {
+      const row = await db.selectFrom('object_versions').selectAll().where('bucket', '=', bucket).where('object_key', '=', key).where('version', '=', version).executeTakeFirst();
+      return row && toVersion(row);
+    },
+
     /** Every version, oldest first. */
     async list(bucket: string, key: string): Promise<ObjectVersion[]> {
       const rows = await db.selectFrom('object_versions').selectAll().where('bucket', '=', bucket).where('object_key', '=', key).orderBy('version').execute();

@@ -210,7 +210,16 @@ export interface ObjectVersionsTable {
   created_at: string;
 }
 
+/** The one page (SDK instance) that holds a WebOffice session now; the last to open it takes it over. */
+export interface WebofficeHoldersTable {
+  session_id: string;
+  /** SHA-256 of the holder id the page made up (never the id itself). */
+  holder_hash: string;
+  opened_at_ms: number;
+}
+
 export interface Database {
+  weboffice_holders: WebofficeHoldersTable;
   object_versions: ObjectVersionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   ram_users: RamUsersTable;

@@ -118,13 +118,6 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
       await db.updateTable('weboffice_sessions').set({ options }).where('id', '=', sessionId).execute();
     },
 
-    async findByAccessHash(accessHash) {
-      const token = await db.selectFrom('weboffice_tokens').selectAll().where('access_hash', '=', accessHash).executeTakeFirst();
-      if (!token) return undefined;
-      const session = await db.selectFrom('weboffice_sessions').selectAll().where('id', '=', token.session_id).executeTakeFirst();
-      return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
-    },
-
     async countLive(nowMs) {
       const row = await db
         .selectFrom('weboffice_sessions')
@@ -136,8 +129,9 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     },
 
     async deleteExpiredSessions(beforeMs) {
-      // Tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
+      // Holders and tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
       const expired = db.selectFrom('weboffice_sessions').select('id').where('expires_ms', '<', beforeMs);
+      await db.deleteFrom('weboffice_holders').where('session_id', 'in', expired).execute();
       await db.deleteFrom('weboffice_tokens').where('session_id', 'in', expired).execute();
       const result = await db.deleteFrom('weboffice_sessions').where('expires_ms', '<', beforeMs).executeTakeFirst();
       return Number(result.numDeletedRows);
@@ -145,12 +139,11 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
   };
 }
 
-/** Queries beyond the rotation capability: access-token checks, project deletion, sweeping. */
+/** Queries beyond the rotation capability: project deletion, options, metrics, sweeping (access tokens: webofficeAccess.ts). */
 export interface SessionQueries {
   revokeProjectSessions(projectId: string, reason: string, nowMs: number): Promise<void>;
   /** Replaces the remembered Generate options (a Refresh with a new CredentialConfig). */
   updateOptions(sessionId: string, options: string): Promise<void>;
-  findByAccessHash(accessHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
   /** Sessions that can still be refreshed (not revoked, last refresh token unexpired), for the metrics. */
   countLive(nowMs: number): Promise<number>;
   /** Deletes sessions whose last refresh token expired before `beforeMs`; returns how many. */

@@ -7,10 +7,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createAccount, putDocument, runCli, startServer, type RootCredentials, type TestServer } from '../helpers/server.js';
 import { createClient, describeError, type ClientVariant, type OfficialClient } from '../helpers/clients.js';
 import { policy, ram, ramClient, sts, stsClient, trustPolicy, type RamClient } from '../helpers/cloudClients.js';
-import { webofficeSession } from '../helpers/popClient.js';
+import { openDocument } from '../helpers/documentApi.js';
 
 let server: TestServer;
 let startedAt: string;
@@ -129,6 +130,8 @@ async function expectForbidden(call: () => Promise<unknown>, ...patterns: RegExp
   return error;
 }
 
+/** WebOffice's file id: the SHA-1 of the document's oss:// URI. */
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const roleArnRe = (account: string, role: string) => escape(`acs:ram::${account}:role/${role}`);
 const hop = (n: number, account: string, role: string) => new RegExp(`CredentialConfig hop ${n} \\((service )?role ${roleArnRe(account, role)}\\)`);
@@ -139,13 +142,14 @@ describe('a project of account A opens a document in account B\'s bucket', () =>
       const client = createClient(variant, server, A);
       const pair = await generate(chainToB(), { client });
       assert.ok(pair.AccessToken && pair.RefreshToken, variant);
-      const session = await webofficeSession(server, pair.AccessToken);
+      // The document API answers for B's file (the file id names the object), as opened through the chain.
+      const session = await openDocument(server, pair.WebofficeURL!, pair.AccessToken);
       assert.equal(session.status, 200, variant);
-      assert.equal(session.body.SourceURI, bDoc, variant);
+      assert.equal(session.body.FileId, sha1(bDoc), variant);
       assert.equal(session.body.Filename, 'report.docx', variant);
       const next = await refresh(pair, undefined, client);
       assert.notEqual(next.AccessToken, pair.AccessToken, variant);
-      assert.equal((await webofficeSession(server, next.AccessToken)).body.SourceURI, bDoc, variant);
+      assert.equal((await openDocument(server, pair.WebofficeURL!, next.AccessToken)).body.FileId, sha1(bDoc), variant);
       // And again: the chain is checked at every refresh, and holds.
       await refresh(next, undefined, client);
     }

@@ -12,6 +12,7 @@ import { createAccount, putDocument, startServer, type RootCredentials, type Tes
 import { createClient, describeError, type OfficialClient } from '../helpers/clients.js';
 import { acs3RawRequest, rpcRawRequest, send, signedRpcParams, type RawRequest } from '../helpers/signedHttp.js';
 import { percentEncode } from '../../src/api/signature.js';
+import { documentCall, fileIdOf, newHolder } from '../helpers/documentApi.js';
 
 let server: TestServer;
 let other: RootCredentials;
@@ -20,6 +21,8 @@ let exitCode: number | null;
 const tokens = new Set<string>();
 /** Every signature value sent (RPC `Signature` params, ACS3 `Authorization` signatures). */
 const signatures = new Set<string>();
+/** The page's holder id, sent with every document-API call (kept only hashed). */
+const holder = newHolder();
 let projectName = '';
 
 /** Sends a hand-signed request and remembers its signature value. */
@@ -62,7 +65,9 @@ before(async () => {
   const v2 = createClient("openapi-client 'v2' query", server, root);
 
   await popGet.call('CreateProject', { ProjectName: projectName });
-  const pair0 = remember(await popGet.call('GenerateWebofficeToken', { ProjectName: projectName, SourceURI: source, User: JSON.stringify({ Id: 'u1', Name: 'Ann' }) }));
+  const first = await popGet.call('GenerateWebofficeToken', { ProjectName: projectName, SourceURI: source, User: JSON.stringify({ Id: 'u1', Name: 'Ann' }) });
+  const pair0 = remember(first);
+  const webofficeUrl = String(first.WebofficeURL);
   const pair1 = remember(await acs3.call('RefreshWebofficeToken', { ProjectName: projectName, ...pair0 }));
   // A retry of the same pair (lost response) returns the same successor.
   const retried = remember(await popGet.call('RefreshWebofficeToken', { ProjectName: projectName, ...pair0 }));
@@ -93,14 +98,20 @@ before(async () => {
   assert.equal(refreshed.status, 200, refreshed.text);
   remember(refreshed.json!);
 
-  // Tokens in URLs of other routes, and in the WebOffice session header.
+  // Tokens in URLs of other routes; the document API as the page calls it (token in Authorization, holder id in
+  // X-Weboffice-Holder), and a token in its URL (never accepted, never logged).
   assert.equal((await send(server, { method: 'GET', path: `/nope?AccessToken=${pair2.AccessToken}&RefreshToken=${pair2.RefreshToken}` })).status, 404);
   assert.equal((await send(server, { method: 'GET', path: `/%ZZ?AccessToken=${pair2.AccessToken}` })).status, 400);
-  assert.equal((await send(server, { method: 'GET', path: '/weboffice/v1/session', headers: { 'x-weboffice-token': pair2.AccessToken } })).status, 200);
+  for (const path of ['/open', '', '/content', '/versions'] as const) {
+    const reply = await documentCall(server, webofficeUrl, { token: pair2.AccessToken, holder, path });
+    assert.equal(reply.status, 200, `${path}: ${JSON.stringify(reply.body)}`);
+  }
+  assert.equal((await documentCall(server, webofficeUrl, { token: pair2.AccessToken, holder, path: '/export' })).body.Code, 'PermissionDenied');
+  assert.equal((await send(server, { method: 'GET', path: `/office/api/v1/files/${fileIdOf(webofficeUrl)}?AccessToken=${pair2.AccessToken}` })).status, 401);
 
   // Last, as it revokes the session: a spent refresh token presented again (reuse, not a retry).
   await expectCode(acs3, 'RefreshWebofficeToken', { ProjectName: projectName, ...pair0 }, 'TokenRevoked');
-  assert.equal((await send(server, { method: 'GET', path: '/weboffice/v1/session', headers: { 'x-weboffice-token': pair2.AccessToken } })).status, 400);
+  assert.equal((await documentCall(server, webofficeUrl, { token: pair2.AccessToken, holder })).body.Code, 'TokenRevoked');
 
   exitCode = await server.stop();
 });
@@ -120,6 +131,7 @@ function secretsByName(): Map<string, string> {
   named.set('root AccessKeySecret', server.root.AccessKeySecret);
   named.set('other account AccessKeySecret', other.AccessKeySecret);
   for (const signature of signatures) named.set(`signature ${signature.slice(0, 6)}…`, signature);
+  named.set('holder id', holder);
   return named;
 }
 
@@ -134,6 +146,7 @@ test('the flow ran with IMM_LOG_LEVEL=debug and every request and token event wa
   const completed = log.split('\n').filter((line) => line.includes('"msg":"request completed"'));
   assert.ok(completed.length >= 19, `an access line per request (got ${completed.length}):\n${completed.join("\n")}`);
   assert.ok(completed.some((line) => line.includes('"action":"RefreshWebofficeToken"')));
+  assert.ok(completed.some((line) => line.includes('"path":"/office/api/v1/files/')), 'the document-API calls were logged');
 });
 
 test('stderr and stdout hold no access token, refresh token, AccessKeySecret or signature value', () => {
@@ -150,7 +163,7 @@ test('the database (SQLite files, or every PostgreSQL row) holds no token (hex o
   // The right file was read: it holds what is not secret.
   assert.ok(bytes.includes(Buffer.from(projectName)), 'the database holds the project name');
   assert.ok(bytes.includes(Buffer.from(server.root.AccessKeyId)), 'the database holds the AccessKeyId');
-  for (const token of tokens) {
+  for (const token of [...tokens, holder]) {
     assert.ok(!bytes.includes(Buffer.from(token, 'utf8')), `the database holds token ${token.slice(0, 6)}… as text`);
     assert.ok(!bytes.includes(Buffer.from(token, 'hex')), `the database holds token ${token.slice(0, 6)}… as raw bytes`);
   }

@@ -117,9 +117,3 @@ export function signedRpcForm(action: string, params: Record<string, string>, cr
   const signature = createHmac('sha1', `${credentials.AccessKeySecret}&`).update(`${method}&${encode('/')}&${encode(canonical)}`).digest('base64');
   return `${canonical}&Signature=${encode(signature)}`;
 }
-
-/** GET /weboffice/v1/session with an access token, as the WebOffice editor asks. */
-export async function webofficeSession(server: { url: string }, accessToken: string): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await fetch(`${server.url}/weboffice/v1/session`, { headers: { 'x-weboffice-token': accessToken } });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}

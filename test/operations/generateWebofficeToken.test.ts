@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createAccount, makeDataDir, putDocument, startServer, type TestServer } from '../helpers/server.js';
-import { expectFailure, expectOk, popClient, webofficeSession, type Params, type PopClient } from '../helpers/popClient.js';
+import { expectFailure, expectOk, popClient, type Params, type PopClient } from '../helpers/popClient.js';
 import { CLIENT_VARIANTS, createClient, expectClientError } from '../helpers/clients.js';
+import { openDocument } from '../helpers/documentApi.js';
 import { count, createBucket, isoToNanos, NANOS_PER_SECOND, sql, TIME_WITH_NANOS, writeObject } from '../helpers/serverData.js';
 
 const PROJECT = 'gen-project';
@@ -257,13 +258,12 @@ describe('remembered options', () => {
   test('Permission, User, Watermark and Filename of Generate are what the session shows, after every refresh too', async () => {
     const body = expectOk(await generate({ Permission: permission, User: user, Watermark: watermark, Filename: 'Quarterly Report.docx', PreviewPages: 12, Hidecmb: true }));
     const expectSession = async (accessToken: string) => {
-      const session = await webofficeSession(server, accessToken);
+      const session = await openDocument(server, body.WebofficeURL, accessToken);
       assert.equal(session.status, 200, JSON.stringify(session.body));
       assert.deepEqual(session.body.Permission, permission);
       assert.deepEqual(session.body.User, user);
       assert.deepEqual(session.body.Watermark, watermark);
       assert.equal(session.body.Filename, 'Quarterly Report.docx');
-      assert.equal(session.body.SourceURI, docx);
       assert.equal(session.body.PreviewPages, 12);
       assert.equal(session.body.Hidecmb, true);
       assert.equal(session.body.FileId, /\/office\/w\/([0-9a-f]{40})/.exec(body.WebofficeURL)?.[1]);
@@ -277,7 +277,7 @@ describe('remembered options', () => {
 
   test('defaults are remembered too: every Permission flag false, no watermark, Filename from the object', async () => {
     const body = expectOk(await generate({}));
-    const session = await webofficeSession(server, body.AccessToken);
+    const session = await openDocument(server, body.WebofficeURL, body.AccessToken);
     assert.deepEqual(session.body.Permission, { Readonly: false, Rename: false, History: false, Copy: false, Export: false, Print: false });
     assert.deepEqual(session.body.Watermark, { Type: 0 });
     assert.equal(session.body.Filename, 'report.docx');
@@ -285,17 +285,17 @@ describe('remembered options', () => {
 
   test('a user without Id gets a generated one that stays the same across refreshes; each Generate gets its own', async () => {
     const body = expectOk(await generate({ User: { Name: 'Bob' } }));
-    const session = await webofficeSession(server, body.AccessToken);
+    const session = await openDocument(server, body.WebofficeURL, body.AccessToken);
     const id = session.body.User.Id;
     assert.match(id, /^[A-Za-z0-9]{1,15}$/);
     assert.equal(session.body.User.Name, 'Bob');
     let pair = body;
     for (let i = 0; i < 2; i++) {
       pair = await root.call<Record<string, string>>('RefreshWebofficeToken', { ProjectName: PROJECT, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
-      assert.deepEqual((await webofficeSession(server, pair.AccessToken)).body.User, { Name: 'Bob', Id: id });
+      assert.deepEqual((await openDocument(server, body.WebofficeURL, pair.AccessToken)).body.User, { Name: 'Bob', Id: id });
     }
     const another = expectOk(await generate({}));
-    const anotherId = (await webofficeSession(server, another.AccessToken)).body.User.Id;
+    const anotherId = (await openDocument(server, another.WebofficeURL, another.AccessToken)).body.User.Id;
     assert.match(anotherId, /^[A-Za-z0-9]{1,15}$/);
     assert.notEqual(anotherId, id);
   });
@@ -303,8 +303,9 @@ describe('remembered options', () => {
 
 describe('document versions', () => {
   const md5 = (text: string) => createHash('md5').update(text).digest('hex').toUpperCase();
-  const versionOf = async (accessToken: string) => {
-    const { status, body } = await webofficeSession(server, accessToken);
+  /** The version the session of `generated` (or of a token refreshed from it) opened, as the document API tells. */
+  const versionOf = async (generated: Record<string, string>, accessToken = generated.AccessToken) => {
+    const { status, body } = await openDocument(server, generated.WebofficeURL, accessToken);
     assert.equal(status, 200, JSON.stringify(body));
     return { Version: body.Version, Size: body.Size, ETag: body.ETag };
   };
@@ -312,13 +313,13 @@ describe('document versions', () => {
   test('a session remembers the version it opened; after an upload the next session opens the next version and the earlier one keeps its own', async () => {
     const uri = await putDocument(server, server.root.AccountId, BUCKET, 'versions/plan.docx', 'first draft');
     const first = expectOk(await generate({ SourceURI: uri }));
-    assert.deepEqual(await versionOf(first.AccessToken), { Version: 1, Size: 11, ETag: md5('first draft') });
+    assert.deepEqual(await versionOf(first), { Version: 1, Size: 11, ETag: md5('first draft') });
 
     await putDocument(server, server.root.AccountId, BUCKET, 'versions/plan.docx', 'second, longer draft');
     const second = expectOk(await generate({ SourceURI: uri }));
-    assert.deepEqual(await versionOf(second.AccessToken), { Version: 2, Size: 20, ETag: md5('second, longer draft') });
+    assert.deepEqual(await versionOf(second), { Version: 2, Size: 20, ETag: md5('second, longer draft') });
     const refreshed = await root.call<Record<string, string>>('RefreshWebofficeToken', { ProjectName: PROJECT, AccessToken: first.AccessToken, RefreshToken: first.RefreshToken });
-    assert.deepEqual(await versionOf(refreshed.AccessToken), { Version: 1, Size: 11, ETag: md5('first draft') });
+    assert.deepEqual(await versionOf(first, refreshed.AccessToken), { Version: 1, Size: 11, ETag: md5('first draft') });
 
     const rows = await sql<{ version: number; etag: string }>(server, 'select version, etag from object_versions where bucket = ? and object_key = ? order by version', [BUCKET, 'versions/plan.docx']);
     assert.deepEqual(rows.map((r) => [Number(r.version), r.etag]), [[1, md5('first draft')], [2, md5('second, longer draft')]]);
@@ -326,9 +327,9 @@ describe('document versions', () => {
 
   test('a file replaced in the folder, not through the CLI, is the next version at the next Generate; 8 concurrent Generates record it once', async () => {
     const uri = writeObject(server, BUCKET, 'versions/copied.docx', 'copied in');
-    assert.deepEqual(await versionOf(expectOk(await generate({ SourceURI: uri })).AccessToken), { Version: 1, Size: 9, ETag: md5('copied in') });
+    assert.deepEqual(await versionOf(expectOk(await generate({ SourceURI: uri }))), { Version: 1, Size: 9, ETag: md5('copied in') });
     writeObject(server, BUCKET, 'versions/copied.docx', 'copied in again, edited');
-    const sessions = await Promise.all(Array.from({ length: 8 }, async () => versionOf(expectOk(await generate({ SourceURI: uri })).AccessToken)));
+    const sessions = await Promise.all(Array.from({ length: 8 }, async () => versionOf(expectOk(await generate({ SourceURI: uri })))));
     for (const seen of sessions) assert.deepEqual(seen, { Version: 2, Size: 23, ETag: md5('copied in again, edited') });
     assert.equal(await count(server, 'select count(*) as n from object_versions where bucket = ? and object_key = ?', [BUCKET, 'versions/copied.docx']), 2);
   });

@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAccount, startServer, type RootCredentials, type TestServer } from '../helpers/server.js';
-import { expectFailure, expectOk, popClient, webofficeSession, type PopClient } from '../helpers/popClient.js';
+import { expectFailure, expectOk, popClient, type PopClient } from '../helpers/popClient.js';
+import { openDocument } from '../helpers/documentApi.js';
 import { createBucket, sleep, TIME_WITH_NANOS, writeObject } from '../helpers/serverData.js';
 
 let server: TestServer;
@@ -210,14 +211,15 @@ describe('accounts and tokens', () => {
     const first = await root.call<Record<string, string>>('GenerateWebofficeToken', { ProjectName: 'doomed', SourceURI: uri });
     const second = await root.call<Record<string, string>>('GenerateWebofficeToken', { ProjectName: 'doomed', SourceURI: uri });
     const refreshed = await root.call<Record<string, string>>('RefreshWebofficeToken', { ProjectName: 'doomed', AccessToken: second.AccessToken, RefreshToken: second.RefreshToken });
-    assert.equal((await webofficeSession(server, first.AccessToken)).status, 200);
-    assert.equal((await webofficeSession(server, refreshed.AccessToken)).status, 200);
+    const opened = (token: string) => openDocument(server, first.WebofficeURL, token);
+    assert.equal((await opened(first.AccessToken)).status, 200);
+    assert.equal((await opened(refreshed.AccessToken)).status, 200);
 
     await root.call('DeleteProject', { ProjectName: 'doomed' });
     for (const token of [first.AccessToken, second.AccessToken, refreshed.AccessToken]) {
-      const session = await webofficeSession(server, token);
-      assert.equal(session.status, 400);
-      assert.equal(session.body.Code, 'InvalidToken');
+      const session = await opened(token);
+      assert.equal(session.status, 401);
+      assert.equal(session.body.Code, 'TokenRevoked');
     }
     // The project is gone: refresh answers for the project first.
     expectFailure(await root.attempt('RefreshWebofficeToken', { ProjectName: 'doomed', AccessToken: first.AccessToken, RefreshToken: first.RefreshToken }), 'ResourceNotFound', 404);
@@ -226,11 +228,11 @@ describe('accounts and tokens', () => {
     for (const pair of [first, refreshed]) {
       const failure = await root.attempt('RefreshWebofficeToken', { ProjectName: 'doomed', AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
       assert.ok(!failure.ok && ['InvalidToken', 'TokenRevoked'].includes(failure.code) && failure.status === 400, JSON.stringify(failure));
-      assert.equal((await webofficeSession(server, pair.AccessToken)).status, 400);
+      assert.equal((await opened(pair.AccessToken)).body.Code, 'TokenRevoked');
     }
     // The new project works normally.
     const fresh = await root.call<Record<string, string>>('GenerateWebofficeToken', { ProjectName: 'doomed', SourceURI: uri });
-    assert.equal((await webofficeSession(server, fresh.AccessToken)).status, 200);
+    assert.equal((await opened(fresh.AccessToken)).status, 200);
     expectOk(await root.attempt('RefreshWebofficeToken', { ProjectName: 'doomed', AccessToken: fresh.AccessToken, RefreshToken: fresh.RefreshToken }));
   });
 });

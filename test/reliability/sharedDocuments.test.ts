@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeResult, pairOf, postgresForSuite, rpc, startCluster, type Cluster, type EngineName } from '../helpers/reliability.js';
-import { webofficeSession } from '../helpers/popClient.js';
+import { openDocument } from '../helpers/documentApi.js';
 import { putDocument } from '../helpers/server.js';
 import { count } from '../helpers/serverData.js';
 
@@ -39,7 +39,7 @@ describe('shared documents', { concurrency: true, timeout: 120_000, skip: postgr
       const openedVersion = async (node: number) => {
         const result = await rpc(cluster.nodes[node], cluster.root, 'GenerateWebofficeToken', { ProjectName: cluster.project, SourceURI: cluster.sourceUri });
         assert.ok(result.kind === 'http' && result.status === 200, describeResult(result));
-        const { status, body } = await webofficeSession(cluster.nodes[1 - node], pairOf(result.body).AccessToken);
+        const { status, body } = await openDocument(cluster.nodes[1 - node], String(result.body.WebofficeURL), pairOf(result.body).AccessToken);
         assert.equal(status, 200, JSON.stringify(body));
         return { Version: body.Version, ETag: body.ETag };
       };

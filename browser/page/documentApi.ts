@@ -1,0 +1,116 @@
+/**
+ * The document API of the page's own origin (WEBOFFICE-CONTRACT.md): every call carries the access token in
+ * `Authorization: Bearer` and this page's holder id in `X-Weboffice-Holder` — never a token in a URL.
+ */
+
+export type ViewerKind = 'pdf' | 'docx' | 'xlsx' | 'text' | 'csv' | 'converter-needed';
+
+export interface Watermark {
+  Type: number;
+  Value?: string;
+  FillStyle?: string;
+  Font?: string;
+  Rotate?: number;
+  Horizontal?: number;
+  Vertical?: number;
+}
+
+export interface Permission {
+  Readonly: boolean;
+  Rename: boolean;
+  History: boolean;
+  Copy: boolean;
+  Export: boolean;
+  Print: boolean;
+}
+
+export interface DocumentInfo {
+  FileId: string;
+  Filename: string;
+  Extension: string;
+  Family: string;
+  Size: number;
+  Version: number;
+  ETag: string;
+  User: { Id: string; Name: string; Avatar?: string };
+  Permission: Permission;
+  Watermark: Watermark;
+  PreviewPages: number;
+  Hidecmb: boolean;
+  CachePreview: boolean;
+  AccessTokenExpiredTime: string;
+  Viewer: ViewerKind;
+}
+
+/** An answer of the document API that is not a success, with the envelope's `Code` (or none for a network failure). */
+export class DocumentApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DocumentApiError';
+  }
+}
+
+/** 128 random bits as hex: who holds the token in this page load. */
+export function newHolderId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class DocumentApi {
+  readonly #base: string;
+
+  constructor(
+    fileId: string,
+    private readonly holder: string,
+    private readonly token: () => string,
+  ) {
+    this.#base = `/office/api/v1/files/${encodeURIComponent(fileId)}`;
+  }
+
+  /** Registers this page as the token's holder (taking it over from any earlier one); answers the info. */
+  async open(): Promise<DocumentInfo> {
+    return (await this.#fetch('/open', 'POST')).json();
+  }
+
+  async info(): Promise<DocumentInfo> {
+    return (await this.#fetch('', 'GET')).json();
+  }
+
+  async content(): Promise<ArrayBuffer> {
+    return (await this.#fetch('/content', 'GET')).arrayBuffer();
+  }
+
+  /** The document as PDF with the watermark stamped on every page (needs Permission.Export). */
+  async exportPdf(): Promise<Blob> {
+    return (await this.#fetch('/export', 'GET')).blob();
+  }
+
+  async #fetch(path: string, method: 'GET' | 'POST'): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.#base + path, {
+        method,
+        headers: { Authorization: `Bearer ${this.token()}`, 'X-Weboffice-Holder': this.holder },
+        cache: 'no-store',
+        credentials: 'omit',
+        referrerPolicy: 'no-referrer',
+      });
+    } catch (error) {
+      throw new DocumentApiError(0, '', `the service could not be reached (${(error as Error).message})`);
+    }
+    if (response.ok) return response;
+    let code = '';
+    let message = response.statusText;
+    try {
+      const envelope = (await response.json()) as { Code?: unknown; Message?: unknown };
+      if (typeof envelope.Code === 'string') code = envelope.Code;
+      if (typeof envelope.Message === 'string') message = envelope.Message;
+    } catch {
+      // not the envelope (a proxy's page): the status says enough
+    }
+    throw new DocumentApiError(response.status, code, message);
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The document API the WebOffice page calls, under /office/api/v1/files/{fileId}: open, info, content, versions,
+ * export. Every call presents `Authorization: Bearer <AccessToken>` and `X-Weboffice-Holder`, and passes the
+ * checks of tokenCheck.ts before anything of the document is read.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../core/errors.js';
+import type { Services } from '../services.js';
+import type { DocumentAccess } from '../store/webofficeAccess.js';
+import type { RememberedOptions } from '../tokens/webofficeOptions.js';
+import { formatNanos, parseNanos, NS_PER_MS } from '../tokens/time.js';
+import { readVersion } from '../documents/documentVersions.js';
+import { accessHashOf, bearerToken, checkAccess, checkHolder, holderHashOf } from './tokenCheck.js';
+import { documentContentType, extensionOf, viewerFor } from './contentTypes.js';
+import { effectiveWatermark } from './watermark.js';
+import { EncryptedPdf, firstPages, stampWatermark, textToPdf } from './pdf.js';
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface DocumentApi {
+  open: Handler;
+  info: Handler;
+  content: Handler;
+  versions: Handler;
+  export: Handler;
+}
+
+/** Nothing the document API answers may be kept by a cache or read as another type than it says. */
+const PRIVATE_HEADERS = { 'cache-control': 'private, no-store', 'x-content-type-options': 'nosniff' };
+
+export function documentApi(services: Services): DocumentApi {
+  /** The token checks, then the holder's: `open` takes the session over, every other call must be its holder. */
+  async function admit(request: FastifyRequest, opening: boolean): Promise<{ access: DocumentAccess; options: RememberedOptions }> {
+    const { fileId } = request.params as { fileId: string };
+    const accessHash = accessHashOf(bearerToken(request.headers.authorization));
+    const found = accessHash === undefined ? undefined : await services.webofficeAccess.findByAccessHash(accessHash);
+    const nowMs = Date.now();
+    const access = checkAccess(found, fileId, nowMs);
+    const holderHash = holderHashOf(request.headers['x-weboffice-holder']);
+    const sessionId = access.session.id;
+    if (opening) {
+      await services.webofficeAccess.takeHolder(sessionId, holderHash, nowMs);
+      const tookOver = access.holderHash !== null && access.holderHash !== holderHash;
+      request.log.info({ event: 'weboffice.opened', sessionId, projectId: access.session.projectId, fileId, tookOver }, 'WebOffice document opened');
+    } else {
+      // A page that skipped `open` becomes the holder if there is none yet; otherwise only the holder goes on.
+      checkHolder(access.holderHash ?? (await services.webofficeAccess.claimHolder(sessionId, holderHash, nowMs)), holderHash);
+    }
+    return { access, options: JSON.parse(access.session.options) as RememberedOptions };
+  }
+
+  async function info(request: FastifyRequest, reply: FastifyReply, opening: boolean) {
+    const { access, options } = await admit(request, opening);
+    const version = options.document ?? (await services.objectVersions.latest(options.source.bucket, options.source.key));
+    reply.headers(PRIVATE_HEADERS);
+    return {
+      RequestId: request.id,
+      FileId: access.session.fileId,
+      Filename: options.filename,
+      Extension: extensionOf(options.filename),
+      Family: options.family,
+      Size: version?.size ?? 0,
+      Version: version?.version ?? 0,
+      ETag: version?.etag ?? '',
+      User: { Id: options.user.Id, Name: options.user.Name ?? 'Unknown', ...(options.user.Avatar && { Avatar: options.user.Avatar }) },
+      Permission: options.permission,
+      Watermark: effectiveWatermark(options.watermark),
+      PreviewPages: options.previewPages ?? 0,
+      Hidecmb: options.hidecmb,
+      CachePreview: options.cachePreview,
+      AccessTokenExpiredTime: accessTokenExpiry(access.token),
+      Viewer: viewerFor(options.filename),
+    };
+  }
+
+  /** The bytes of the version the session opened; a version replaced since is gone (ResourceNotFound). */
+  async function openedContent(options: RememberedOptions) {
+    const reader = await readVersion(services, options.source.bucket, options.source.key, options.document?.version);
+    if (!reader) {
+      const which = options.document ? `version ${options.document.version} of ${options.filename}` : options.filename;
+      throw new ApiError('ResourceNotFound', [], {
+        message: `The specified resource ${which} is not found: the document was replaced since this session opened it; call GenerateWebofficeToken again.`,
+      });
+    }
+    return reader;
+  }
+
+  function refuseWithoutViewer(options: RememberedOptions): void {
+    if (viewerFor(options.filename) === 'converter-needed') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
+  }
+
+  return {
+    open: (request, reply) => info(request, reply, true),
+    info: (request, reply) => info(request, reply, false),
+
+    async content(request, reply) {
+      const { options } = await admit(request, false);
+      refuseWithoutViewer(options);
+      const reader = await openedContent(options);
+      const etag = options.document?.etag;
+      reply.headers({
+        ...PRIVATE_HEADERS,
+        'content-type': documentContentType(options.filename),
+        'content-disposition': attachment(options.filename),
+        // Opened directly, the bytes still run nothing.
+        'content-security-policy': "default-src 'none'; sandbox",
+      });
+      const limit = options.previewPages;
+      if (viewerFor(options.filename) === 'pdf' && limit !== undefined) {
+        const bytes = Buffer.concat(await reader.body.toArray());
+        const cut = await cutPdf(bytes, limit);
+        // The cut is another representation of the version than its whole bytes: its own ETag.
+        if (etag) reply.header('etag', cut ? `"${etag}-${limit}p"` : `"${etag}"`);
+        return reply.send(cut ? Buffer.from(cut) : bytes);
+      }
+      if (etag) reply.header('etag', `"${etag}"`);
+      return reply.header('content-length', reader.stat.size).send(reader.body);
+    },
+
+    async versions(request, reply) {
+      await admit(request, false);
+      reply.headers(PRIVATE_HEADERS);
+      // Saved versions of this WebOffice file: none until editing exists (the next issue).
+      return { RequestId: request.id, Versions: [] };
+    },
+
+    async export(request, reply) {
+      const { options } = await admit(request, false);
+      if (!options.permission.Export) throw new ApiError('PermissionDenied', 'Export');
+      const viewer = viewerFor(options.filename);
+      if (viewer !== 'text' && viewer !== 'csv') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
+      const reader = await openedContent(options);
+      const text = new TextDecoder('utf-8').decode(Buffer.concat(await reader.body.toArray()));
+      const doc = await textToPdf(text, { title: options.filename, monospace: viewer === 'csv', maxPages: options.previewPages });
+      const watermark = effectiveWatermark(options.watermark);
+      if (watermark.Type === 1) await stampWatermark(doc, watermark);
+      const pdf = Buffer.from(await doc.save());
+      return reply
+        .headers({ ...PRIVATE_HEADERS, 'content-type': 'application/pdf', 'content-disposition': attachment(`${baseName(options.filename)}.pdf`) })
+        .send(pdf);
+    },
+  };
+}
+
+/** PreviewPages of a PDF: its first pages only, or undefined when it has no more; an encrypted one cannot be cut. */
+async function cutPdf(bytes: Buffer, limit: number): Promise<Uint8Array | undefined> {
+  try {
+    return await firstPages(bytes, limit);
+  } catch (err) {
+    if (err instanceof EncryptedPdf) {
+      throw new ApiError('ConverterRequired', [], { message: 'The PDF is encrypted, so this server cannot cut it to its PreviewPages; open it without PreviewPages.' });
+    }
+    throw err;
+  }
+}
+
+/** The expiry Generate or Refresh answered, to the nanosecond, or the end of a refreshed token's grace. */
+function accessTokenExpiry(token: DocumentAccess['token']): string {
+  if (token.accessValidUntilMs < token.accessExpiresMs) return formatNanos(BigInt(token.accessValidUntilMs) * NS_PER_MS);
+  const issued = parseNanos(token.issuedAt);
+  // The lifetime is whole milliseconds, so the expiry is the issue instant plus exactly that many.
+  return formatNanos(issued + BigInt(token.accessExpiresMs - Number(issued / NS_PER_MS)) * NS_PER_MS);
+}
+
+function baseName(filename: string): string {
+  const dot = filename.lastIndexOf('.');
+  return dot > 0 ? filename.slice(0, dot) : filename;
+}
+
+/** `attachment` with the name in RFC 5987 form (any character), and a plain ASCII fallback. */
+function attachment(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
