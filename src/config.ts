@@ -55,7 +55,7 @@ export interface Config {
 export type TrustProxy = boolean | number | string[];
 
 /** This project's error table (README.md, "Error codes"), relative to the repository: set a full URL where the docs are published. */
-export const DEFAULT_ERROR_DOCS_URL = 'README.md#error-codes';
+export const DEFAULT_ERROR_DOCS_URL = 'docs/api.md#error-codes';
 
 /** Each setting: its environment variable, flag, and how its text becomes a value. */
 export const SETTINGS = {

@@ -172,10 +172,10 @@ describe('Recommend: the cloud\'s troubleshooting link for its codes, our error 
   const OURS = ['NotFound', 'MethodNotAllowed', 'UnsupportedMediaType', 'MalformedRequest', 'InvalidToken'];
   const CLOUDS = ['ResourceNotFound', 'SignatureDoesNotMatch', 'MissingParameter'];
 
-  test('by default our codes point at the README\'s error table (README.md#error-codes), the cloud\'s codes at the cloud', async () => {
+  test('by default our codes point at the error table of the docs (docs/api.md#error-codes), the cloud\'s codes at the cloud', async () => {
     const bodies = await repliesByCode(server);
     assert.deepEqual([...bodies.keys()].sort(), [...OURS, ...CLOUDS].sort());
-    for (const code of OURS) assert.equal(bodies.get(code)!.Recommend, 'README.md#error-codes', code);
+    for (const code of OURS) assert.equal(bodies.get(code)!.Recommend, 'docs/api.md#error-codes', code);
     for (const code of CLOUDS) assert.equal(bodies.get(code)!.Recommend, CLOUD_RECOMMEND(code), code);
   });
 
