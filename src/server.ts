@@ -19,7 +19,8 @@ const DRAIN_TIMEOUT_MS = 8_000;
 export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   let url = '';
-  const services = await openServices(config, log, () => url);
+  const services = await openServices(config, log, () => url, { cached: true });
+  services.database.checkpointInBackground?.();
   const root = await ensureRootAccount(config, services);
   if (root.created) {
     const where = root.file ? `; its secret is in ${root.file}` : '';
@@ -42,6 +43,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // A request whose client hung up is still being served: its rotation, usage and audit must land
       // before the database closes under it.
       if (!(await app.inFlight.drained(DRAIN_TIMEOUT_MS))) log.warn({ event: 'server.drain_timeout' }, 'requests still running after the drain timeout');
+      await services.caches.close();
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');
     })());

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
 import { writeCallRecords } from './callRecords.js';
@@ -11,7 +11,7 @@ const secretsAad = (sessionId: string) => `weboffice-session-secrets:${sessionId
 
 /** WebOffice sessions and their token pairs, on either engine. A session's secret options are sealed under the master key. */
 export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionStore & SessionQueries {
-  const toSessionRecord = (row: Selectable<WebofficeSessionsTable>): SessionRecord => ({
+  const toSessionRecord = (row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>): SessionRecord => ({
     id: row.id,
     accountId: row.account_id,
     projectId: row.project_id,
@@ -20,6 +20,23 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     revokedAtMs: row.revoked_at_ms,
     secrets: openSecrets(masterKey, row),
   });
+
+  /** A token pair and its session, in one query. */
+  const findPair = async (by: 'refresh_hash' | 'access_hash', hash: string) => {
+    const row = await db
+      .selectFrom('weboffice_tokens as t')
+      .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
+      .select(['t.id', 't.session_id', 't.access_hash', 't.refresh_hash', 't.refresh_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms', 't.successor_id', 't.successor_sealed'])
+      .select(['s.account_id', 's.project_id', 's.options', 's.file_id', 's.revoked_at_ms', 's.secrets_sealed'])
+      .where(`t.${by}`, '=', hash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      token: toTokenRecord(row),
+      session: toSessionRecord({ id: row.session_id, account_id: row.account_id, project_id: row.project_id, options: row.options, file_id: row.file_id, revoked_at_ms: row.revoked_at_ms, secrets_sealed: row.secrets_sealed }),
+    };
+  };
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
   return {
     async createSession(session, first, records) {
@@ -45,10 +62,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     },
 
     async findByRefreshHash(refreshHash) {
-      const token = await db.selectFrom('weboffice_tokens').selectAll().where('refresh_hash', '=', refreshHash).executeTakeFirst();
-      if (!token) return undefined;
-      const session = await db.selectFrom('weboffice_sessions').selectAll().where('id', '=', token.session_id).executeTakeFirst();
-      return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
+      return findPair('refresh_hash', refreshHash);
     },
 
     async findToken(id) {
@@ -119,10 +133,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     },
 
     async findByAccessHash(accessHash) {
-      const token = await db.selectFrom('weboffice_tokens').selectAll().where('access_hash', '=', accessHash).executeTakeFirst();
-      if (!token) return undefined;
-      const session = await db.selectFrom('weboffice_sessions').selectAll().where('id', '=', token.session_id).executeTakeFirst();
-      return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
+      return findPair('access_hash', accessHash);
     },
 
     async countLive(nowMs) {
@@ -173,7 +184,7 @@ function tokenRow(sessionId: string, row: NewTokenRow) {
   };
 }
 
-function toTokenRecord(row: Selectable<WebofficeTokensTable>): TokenRecord {
+function toTokenRecord(row: Omit<Selectable<WebofficeTokensTable>, 'issued_at' | 'access_expires_ms'>): TokenRecord {
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -187,7 +198,7 @@ function toTokenRecord(row: Selectable<WebofficeTokensTable>): TokenRecord {
   };
 }
 
-function openSecrets(masterKey: Buffer, row: Selectable<WebofficeSessionsTable>): SessionSecrets {
+function openSecrets(masterKey: Buffer, row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'secrets_sealed'>): SessionSecrets {
   if (row.secrets_sealed === null) return {};
   const text = open(masterKey, row.secrets_sealed, secretsAad(row.id));
   if (text === undefined) throw new Error(`the secrets of session ${row.id} cannot be opened: wrong master key?`);
