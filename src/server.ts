@@ -16,13 +16,14 @@ export interface RunningServer {
 /** How long a stop waits for running requests (each is bounded by the database timeouts well below this). */
 const DRAIN_TIMEOUT_MS = 8_000;
 
-export async function startServer(config: Config): Promise<RunningServer> {
+/** `announce: false` (a worker of several) leaves the root and ready lines on stdout to the primary process. */
+export async function startServer(config: Config, { announce = true }: { announce?: boolean } = {}): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   let url = '';
   const services = await openServices(config, log, () => url, { cached: true });
   services.database.checkpointInBackground?.();
   const root = await ensureRootAccount(config, services);
-  if (root.created) {
+  if (root.created && announce) {
     const where = root.file ? `; its secret is in ${root.file}` : '';
     process.stdout.write(`root account ${root.credentials.AccountId}: AccessKeyId ${root.credentials.AccessKeyId}${where}\n`);
   }
@@ -33,7 +34,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
   log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
-  process.stdout.write(`imm-weboffice listening on ${url}\n`);
+  if (announce) process.stdout.write(`imm-weboffice listening on ${url}\n`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
