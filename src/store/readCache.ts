@@ -59,7 +59,11 @@ export function readCache(database: DatabaseHandle, onError: (err: unknown) => v
   let poller: NodeJS.Timeout | undefined;
   if (database.listenForChanges) {
     stopListening = database.listenForChanges(invalidate);
-    poller = setInterval(() => void read(), POLL_INTERVAL_MS);
+    // One poll at a time: when the database stops answering, polls must not pile up and take the pool's connections.
+    let polling: Promise<void> | undefined;
+    poller = setInterval(() => {
+      polling ??= read().finally(() => (polling = undefined));
+    }, POLL_INTERVAL_MS);
     poller.unref();
     void read();
   }
