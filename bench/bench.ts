@@ -1,163 +1,285 @@
 /**
- * `npm run bench`: how fast and how large a real server is. For each engine (SQLite, and PostgreSQL when one
- * answers at IMM_TEST_DATABASE_URL) it starts `imm-weboffice serve` as a user would, then `--concurrency`
- * clients of the official pop-core client call, for `--seconds` each:
- *   1. GenerateWebofficeToken (a new session per call),
- *   2. RefreshWebofficeToken (each client refreshing its own session's latest pair),
- * and prints calls per second, latency percentiles, errors, the server's resident memory (idle, peak) and the
- * database's size. Rate limits are off for the run (they would measure themselves). Figures only: nothing
- * here passes or fails, and no test asserts a timing.
+ * `npm run bench [-- --quick]`: how fast a real server is, against the ceiling of the machine and a peer.
+ *
+ * In one run, on the same machine: the ceiling (a bare node:http server answering the same JSON, bench/ceiling.ts),
+ * then for each engine (SQLite; PostgreSQL when one answers at IMM_TEST_DATABASE_URL) and process count
+ * (IMM_WORKERS 1 and 2) a real `imm-weboffice serve` with rate limits OFF, loaded by wrk (bench/wrk/replay.lua)
+ * replaying pre-signed requests, each once: RefreshWebofficeToken with the classic RPC signature and with ACS3,
+ * GenerateWebofficeToken, and the access-token check; then growth (refresh with 1 k / 100 k / 1 M live sessions
+ * seeded as real rows, and the server's memory), the p99 at an open-loop offered load of half the measured
+ * saturation, and the peer (oidc-provider refresh-token rotation, bench/peer.ts). Prints a table and writes
+ * bench/results/latest.json. Figures only: no test asserts a timing.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { makeDataDir, putDocument, startServer, type TestServer } from '../test/helpers/server.js';
-import { popClient, type PopClient } from '../test/helpers/popClient.js';
-import { createPostgresSchema, postgresQuery, postgresReachable, TEST_POSTGRES_URL } from '../test/helpers/postgres.js';
+import { popClient } from '../test/helpers/popClient.js';
+import { acs3RawRequest, rpcRawRequest, type RawRequest } from '../test/helpers/signedHttp.js';
+import { createPostgresSchema, postgresReachable, TEST_POSTGRES_URL } from '../test/helpers/postgres.js';
+import { seedSessions, type SeededPair } from './seed.js';
+import { writeRequestFiles } from './requests.js';
+import { runOpenLoop, runWrk, type LoadResult } from './loadGenerators.js';
+import { runPeer } from './peer.js';
+import { randomBytes } from 'node:crypto';
+import { fileIdOf } from '../src/documents/checkDocument.js';
+import { parseSourceUri } from '../src/tokens/webofficeOptions.js';
 
 interface Options {
-  seconds: number;
-  concurrency: number;
+  quick: boolean;
+  seconds?: number;
   engine: 'sqlite' | 'postgres' | 'both';
+  connections: number;
+  workers: string;
+  growth: boolean;
+  peer: boolean;
+  profile?: string;
 }
 
-interface PhaseResult {
-  phase: string;
-  calls: number;
-  errors: Map<string, number>;
-  latenciesMs: number[];
-  seconds: number;
+export interface ResultRow {
+  workload: string;
+  engine: string;
+  workers: number;
+  sessions: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  p999_ms: number;
+  errors: number;
+  /** The server's resident memory after the workload (all its processes), MB. */
+  rss_mb?: number;
+  note?: string;
 }
-
-type Pair = { AccessToken: string; RefreshToken: string };
-
-const PROJECT = 'bench';
 
 const program = new Command('bench')
-  .description('throughput, latency and memory of GenerateWebofficeToken and RefreshWebofficeToken on a real server')
-  .option('--seconds <n>', 'length of each phase', (v) => positive(v, '--seconds'), 10)
-  .option('--concurrency <n>', 'clients calling at once', (v) => positive(v, '--concurrency'), 16)
+  .description('throughput and latency of a real server against the machine ceiling and a peer')
+  .option('--quick', 'shorter phases, growth to 100 k sessions only (under 3 minutes)', false)
+  .option('--seconds <n>', 'length of each wrk phase (default 10, quick 3)', (v) => Number(v))
   .option('--engine <engine>', 'sqlite, postgres or both', 'both')
+  .option('--connections <n>', 'wrk connections', (v) => Number(v), 64)
+  .option('--workers <list>', 'process counts to measure (IMM_WORKERS)', '1,2')
+  .option('--no-growth', 'skip the growth runs')
+  .option('--no-peer', 'skip oidc-provider')
+  .option('--profile <dir>', 'write a CPU profile of each server (node --cpu-prof) into this folder; summarize with node dist/bench/profileSummary.js FILE')
   .parse();
 const options = program.opts<Options>();
-if (!['sqlite', 'postgres', 'both'].includes(options.engine)) program.error(`--engine must be sqlite, postgres or both (got ${options.engine})`);
+const seconds = options.seconds ?? (options.quick ? 3 : 10);
+const workerCounts = options.workers.split(',').map(Number);
+const connections = options.connections;
+const WRK_THREADS = 1;
+/** Refreshes a phase may need: more than the fastest run could use in its time. */
+const perPhase = Math.ceil(seconds * 9000);
+const PROJECT = 'bench';
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'imm-bench-'));
+const results: ResultRow[] = [];
 
-function positive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer (got ${value})`);
-  return n;
-}
-
-/** Resident memory of a process in MB, from /proc (Linux); undefined elsewhere. */
-function residentMb(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** `concurrency` loops of `call` until the deadline; each loop keeps its own state (its session). */
-async function runPhase<S>(phase: string, seconds: number, states: S[], call: (state: S) => Promise<S>): Promise<PhaseResult> {
-  const result: PhaseResult = { phase, calls: 0, errors: new Map(), latenciesMs: [], seconds };
-  const deadline = Date.now() + seconds * 1000;
-  const started = Date.now();
-  await Promise.all(
-    states.map(async (initial) => {
-      let state = initial;
-      while (Date.now() < deadline) {
-        const t0 = performance.now();
-        try {
-          state = await call(state);
-          result.latenciesMs.push(performance.now() - t0);
-          result.calls++;
-        } catch (err) {
-          const code = (err as { code?: string }).code ?? (err as Error).message;
-          result.errors.set(code, (result.errors.get(code) ?? 0) + 1);
-        }
+function residentMbOfTree(pid: number): number {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      for (const task of fs.readdirSync(`/proc/${pids[i]}/task`)) {
+        const children = fs.readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) pids.push(...children.split(/\s+/).map(Number));
       }
-    }),
+    } catch {
+      /* gone */
+    }
+  }
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      /* gone */
+    }
+  }
+  return kb / 1024;
+}
+
+function row(workload: string, engine: string, workersCount: number, sessions: number, r: LoadResult, extra: Partial<ResultRow> = {}): ResultRow {
+  const result: ResultRow = { workload, engine, workers: workersCount, sessions, rps: Math.round(r.rps), p50_ms: round(r.p50_ms), p99_ms: round(r.p99_ms), p999_ms: round(r.p999_ms), errors: r.errors, ...extra };
+  results.push(result);
+  const mem = result.rss_mb !== undefined ? `${result.rss_mb.toFixed(0)} MB` : '';
+  console.log(
+    `${workload.padEnd(22)} ${engine.padEnd(9)} ${String(workersCount).padStart(2)} ${String(sessions).padStart(8)} ${String(result.rps).padStart(8)} ${result.p50_ms.toFixed(2).padStart(8)} ${result.p99_ms.toFixed(2).padStart(8)} ${result.p999_ms.toFixed(2).padStart(8)} ${String(result.errors).padStart(6)} ${mem.padStart(7)} ${result.note ?? ''}`,
   );
-  result.seconds = (Date.now() - started) / 1000;
-  result.latenciesMs.sort((a, b) => a - b);
   return result;
 }
 
-function printPhase(engine: string, r: PhaseResult): void {
-  const ms = (p: number) => percentile(r.latenciesMs, p).toFixed(1).padStart(7);
-  const errors = [...r.errors].map(([code, n]) => `${code}×${n}`).join(' ') || '0';
-  console.log(
-    `${engine.padEnd(10)} ${r.phase.padEnd(9)} ${(r.calls / r.seconds).toFixed(0).padStart(8)} ${ms(50)} ${ms(95)} ${ms(99)} ${ms(100)}   ${errors}`,
-  );
-}
+const round = (n: number) => Math.round(n * 100) / 100;
 
-async function databaseMb(engine: 'sqlite' | 'postgres', server: TestServer): Promise<number> {
-  if (engine === 'postgres') {
-    const [row] = await postgresQuery<{ bytes: string }>(
-      server.env.IMM_DATABASE_URL,
-      "select coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0) as bytes from pg_tables where schemaname = current_schema()",
-    );
-    return Number(row.bytes) / 1024 / 1024;
+async function wrkPhase(url: string, name: string, requests: RawRequest[], cycle = false): Promise<LoadResult> {
+  const dir = path.join(work, name);
+  writeRequestFiles(dir, requests, new URL(url).host, WRK_THREADS);
+  try {
+    return await runWrk(url, dir, { seconds, connections, threads: WRK_THREADS, cycle });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  const file = path.join(server.dataDir, 'imm-weboffice.db');
-  return [file, `${file}-wal`].filter((f) => fs.existsSync(f)).reduce((sum, f) => sum + fs.statSync(f).size, 0) / 1024 / 1024;
 }
 
-async function benchEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
+/** The machine's ceiling: bare node:http answering the same body, loaded by the same generator. */
+async function ceiling(credentials: { AccessKeyId: string; AccessKeySecret: string }): Promise<ResultRow> {
+  const child = spawn(process.execPath, [path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'ceiling.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => child.stdout.setEncoding('utf8').on('data', (chunk: string) => resolve(/listening on (\S+)/.exec(chunk)![1])));
+  try {
+    // The same kind of request as a refresh (a signed form of the same size), replayed in a cycle.
+    const requests = Array.from({ length: 2000 }, () => refreshRequest(credentials, { AccessToken: '0'.repeat(32), RefreshToken: '1'.repeat(32) }));
+    const r = await wrkPhase(url, 'ceiling', requests, true);
+    return row('ceiling node:http', '-', 1, 0, r, { note: `wrk itself used ${(r.generatorCores ?? 0).toFixed(2)} cores` });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+function refreshRequest(credentials: { AccessKeyId: string; AccessKeySecret: string }, pair: SeededPair): RawRequest {
+  return rpcRawRequest(credentials, { ProjectName: PROJECT, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken }, { action: 'RefreshWebofficeToken' });
+}
+
+function refreshAcs3Request(server: TestServer, pair: SeededPair): RawRequest {
+  const query = { ProjectName: PROJECT, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken };
+  return acs3RawRequest(server, server.root, query, { action: 'RefreshWebofficeToken' });
+}
+
+interface Running {
+  server: TestServer;
+  engine: 'sqlite' | 'postgres';
+  sourceUri: string;
+  drop?: () => Promise<void>;
+}
+
+async function start(engine: 'sqlite' | 'postgres', workersCount: number): Promise<Running> {
   const schema = engine === 'postgres' ? await createPostgresSchema() : undefined;
   const server = await startServer({
     IMM_LOG_LEVEL: 'warn',
     IMM_RATE_LIMIT_PER_KEY: '0',
     IMM_RATE_LIMIT_PER_PROJECT: '0',
+    IMM_WORKERS: String(workersCount),
+    IMM_DB_POOL_SIZE: '10',
     IMM_DATA_DIR: makeDataDir('imm-bench-'),
     ...(schema ? { IMM_DATABASE_URL: schema.url } : {}),
-  });
-  const pid = server.process.pid!;
-  let peakMb = 0;
-  const sampler = setInterval(() => (peakMb = Math.max(peakMb, residentMb(pid) ?? 0)), 50);
+  }, options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : []);
+  const client = popClient(server, server.root);
+  await client.call('CreateProject', { ProjectName: PROJECT });
+  const sourceUri = await putDocument(server, server.root.AccountId, 'bench-docs', 'report.docx', Buffer.alloc(64 * 1024, 'x'));
+  // One real session: the template the seeded ones are cloned from.
+  await client.call('GenerateWebofficeToken', { ProjectName: PROJECT, SourceURI: sourceUri, User: { Id: 'bench', Name: 'Bench' } });
+  return { server, engine, sourceUri, drop: schema?.drop };
+}
+
+async function stop(running: Running): Promise<void> {
+  await running.server.stop();
+  await running.drop?.();
+  fs.rmSync(running.server.dataDir, { recursive: true, force: true });
+}
+
+const seedTarget = (running: Running) => ({ databaseUrl: running.server.env.IMM_DATABASE_URL, dataDir: running.server.dataDir });
+
+/** Every workload on one engine and process count. Returns the refresh (classic) row. */
+async function benchEngine(engine: 'sqlite' | 'postgres', workersCount: number): Promise<ResultRow | undefined> {
+  const running = await start(engine, workersCount);
+  const { server } = running;
+  let refreshRow: ResultRow | undefined;
   try {
-    const client: PopClient = popClient(server, server.root);
-    await client.call('CreateProject', { ProjectName: PROJECT });
-    const sourceUri = await putDocument(server, server.root.AccountId, 'bench-docs', 'report.docx', Buffer.alloc(64 * 1024, 'x'));
-    const generate = () => client.call<Pair>('GenerateWebofficeToken', { ProjectName: PROJECT, SourceURI: sourceUri, User: { Id: 'bench', Name: 'Bench' } });
-    const clients = Array.from({ length: options.concurrency }, () => popClient(server, server.root));
-    // Warm-up: connections, prepared paths, the object's version row.
-    await Promise.all(clients.map(() => generate()));
-    const idleMb = residentMb(pid);
-
-    const generated = await runPhase('Generate', options.seconds, clients, async (c) => {
-      await c.call('GenerateWebofficeToken', { ProjectName: PROJECT, SourceURI: sourceUri, User: { Id: 'bench', Name: 'Bench' } });
-      return c;
-    });
-    printPhase(engine, generated);
-
-    const sessions = await Promise.all(clients.map(async (c) => ({ client: c, pair: await generate() })));
-    const refreshed = await runPhase('Refresh', options.seconds, sessions, async ({ client: c, pair }) => {
-      const next = await c.call<Pair>('RefreshWebofficeToken', { ProjectName: PROJECT, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken });
-      return { client: c, pair: next };
-    });
-    printPhase(engine, refreshed);
-
-    console.log(
-      `${engine.padEnd(10)} memory: ${idleMb?.toFixed(0) ?? '?'} MB resident after warm-up, ${peakMb.toFixed(0)} MB peak; database ${(await databaseMb(engine, server)).toFixed(1)} MB after ${generated.calls + options.concurrency * 2} sessions and ${refreshed.calls} refreshes`,
+    const pairs = await seedSessions(seedTarget(running), 3 * perPhase, 3 * perPhase);
+    const sessions = 3 * perPhase + 1;
+    const rss = () => residentMbOfTree(server.process.pid!);
+    refreshRow = row('refresh (RPC)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh', pairs.slice(0, perPhase).map((p) => refreshRequest(server.root, p))), { rss_mb: rss() });
+    row('refresh (ACS3)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh-acs3', pairs.slice(perPhase, 2 * perPhase).map((p) => refreshAcs3Request(server, p))), { rss_mb: rss() });
+    const generate = Array.from({ length: Math.ceil(perPhase / 2) }, () =>
+      rpcRawRequest(server.root, { ProjectName: PROJECT, SourceURI: running.sourceUri, User: JSON.stringify({ Id: 'bench', Name: 'Bench' }) }, { action: 'GenerateWebofficeToken' }),
     );
+    row('generate', engine, workersCount, sessions, await wrkPhase(server.url, 'generate', generate), { rss_mb: rss() });
+    // The access-token check the page makes on every call of the document API (read-only: replayed in a cycle
+    // over 2000 live tokens, each opened first so that its holder is registered).
+    const file = fileIdOf(parseSourceUri(running.sourceUri));
+    const checks: RawRequest[] = [];
+    for (const p of pairs.slice(2 * perPhase, 2 * perPhase + 2000)) {
+      const holder = randomBytes(16).toString('hex');
+      const headers = { authorization: `Bearer ${p.AccessToken}`, 'x-weboffice-holder': holder };
+      const opened = await fetch(`${server.url}/office/api/v1/files/${file}/open`, { method: 'POST', headers });
+      if (opened.status !== 200) throw new Error(`opening a seeded session for the check: ${opened.status} ${await opened.text()}`);
+      checks.push({ method: 'GET', path: `/office/api/v1/files/${file}`, headers });
+    }
+    row('access-token check', engine, workersCount, sessions, await wrkPhase(server.url, 'check', checks, true), { rss_mb: rss() });
+    if (engine === 'sqlite' && workersCount === 1 && refreshRow.rps > 0) {
+      // Open loop at half the saturation just measured, on fresh pairs.
+      const rate = Math.round(refreshRow.rps / 2);
+      const fresh = pairs.slice(2 * perPhase + 2000).map((p) => refreshRequest(server.root, p));
+      row('refresh open-loop ½sat', engine, workersCount, sessions, await runOpenLoop(server.url, fresh, rate, Math.min(seconds, fresh.length / rate)), { note: `offered ${rate}/s` });
+    }
   } finally {
-    clearInterval(sampler);
-    await server.stop();
-    await schema?.drop();
+    await stop(running);
+  }
+  return refreshRow;
+}
+
+/** Refresh throughput and memory as the live sessions grow (real rows, with their indexes). */
+async function growth(engine: 'sqlite' | 'postgres', sizes: number[]): Promise<void> {
+  for (const size of sizes) {
+    const running = await start(engine, 1);
+    try {
+      const pairs = await seedSessions(seedTarget(running), Math.max(size, perPhase), perPhase);
+      const sessions = Math.max(size, perPhase) + 1;
+      const r = await wrkPhase(running.server.url, 'growth', pairs.map((p) => refreshRequest(running.server.root, p)));
+      row('refresh growth', engine, 1, sessions, r, { rss_mb: residentMbOfTree(running.server.process.pid!) });
+    } finally {
+      await stop(running);
+    }
   }
 }
 
-console.log(`# imm-weboffice bench: ${options.concurrency} concurrent pop-core clients, ${options.seconds} s per phase, rate limits off, Node ${process.version}`);
-console.log(`${'engine'.padEnd(10)} ${'phase'.padEnd(9)} ${'calls/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}   errors`);
-if (options.engine !== 'postgres') await benchEngine('sqlite');
-if (options.engine !== 'sqlite') {
-  if (await postgresReachable()) await benchEngine('postgres');
-  else console.log(`postgres   skipped: no server answers at ${TEST_POSTGRES_URL} (set IMM_TEST_DATABASE_URL)`);
+/** `wrk -v` prints its version and exits with 1. */
+function wrkVersionLine(): string {
+  try {
+    return execFileSync('wrk', ['-v'], { encoding: 'utf8' }).split('\n')[0];
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout ?? 'wrk').split('\n')[0];
+  }
 }
+
+const machine = { cores: os.cpus().length, node: process.version, cpu: os.cpus()[0]?.model ?? '?' };
+console.log(`# imm-weboffice bench ${new Date().toISOString()}: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; wrk ${WRK_THREADS} thread, ${connections} connections, ${seconds} s per phase; RATE LIMITS OFF`);
+console.log(`${'workload'.padEnd(22)} ${'engine'.padEnd(9)} ${'w'.padStart(2)} ${'sessions'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(8)} ${'errors'.padStart(6)} ${'rss'.padStart(7)}`);
+
+const ceilingRow = await ceiling({ AccessKeyId: 'LTAIbench', AccessKeySecret: 'bench' });
+const engines: ('sqlite' | 'postgres')[] = [];
+if (options.engine !== 'postgres') engines.push('sqlite');
+if (options.engine !== 'sqlite') {
+  if (await postgresReachable()) engines.push('postgres');
+  else console.log(`postgres skipped: no server answers at ${TEST_POSTGRES_URL} (set IMM_TEST_DATABASE_URL)`);
+}
+const refreshRows = new Map<string, ResultRow>();
+for (const engine of engines) {
+  for (const w of workerCounts) {
+    const r = await benchEngine(engine, w);
+    if (r) refreshRows.set(`${engine}/${w}`, r);
+  }
+}
+if (options.growth && engines.includes('sqlite')) await growth('sqlite', options.quick ? [1000, 100_000] : [1000, 100_000, 1_000_000]);
+let peerRow: ResultRow | undefined;
+if (options.peer) {
+  const peer = await runPeer({ seconds, connections, threads: WRK_THREADS, perPhase, work });
+  if (peer) peerRow = row('peer oidc-provider refresh', 'memory', 1, peer.sessions, peer.result, { note: 'oidc-provider 9, refresh rotation, in-memory' });
+  else console.log('peer oidc-provider: not measured (bench/peer.ts has no code-flow driver yet)');
+}
+
+const sqliteRefresh = refreshRows.get('sqlite/1');
+const ratios = {
+  refresh_vs_node_http: sqliteRefresh ? round((sqliteRefresh.rps / ceilingRow.rps) * 1000) / 1000 : null,
+  refresh_vs_oidc_provider: sqliteRefresh && peerRow ? round(sqliteRefresh.rps / peerRow.rps) : null,
+  postgres_refresh_vs_node_http: refreshRows.get('postgres/1') ? round((refreshRows.get('postgres/1')!.rps / ceilingRow.rps) * 1000) / 1000 : null,
+};
+console.log(`\nratios (1 process each): ${JSON.stringify(ratios)}`);
+const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results');
+fs.mkdirSync(resultsDir, { recursive: true });
+const wrkVersion = wrkVersionLine();
+fs.writeFileSync(
+  path.join(resultsDir, 'latest.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, generator: `${wrkVersion.trim()} (${WRK_THREADS} thread, ${connections} connections)`, rateLimits: 'off', quick: options.quick, seconds, results, ratios }, null, 2)}\n`,
+);
+fs.rmSync(work, { recursive: true, force: true });
+console.log(`written: bench/results/latest.json`);

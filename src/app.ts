@@ -121,6 +121,8 @@ export function buildApp(services: Services) {
     const { action, version, operation } = resolveOperation(params.all, request.headers);
     request.action = action;
     const facts = requestFacts(request);
+    // SQLite: has any process changed keys, RAM, projects or buckets since the last request? (see store/readCache.ts)
+    await services.caches.sync();
     const caller = await authenticate({ method: request.method, pathname: '/', headers: request.headers, params, rawBody }, authDeps);
     await enforceRateLimits(
       services.rateLimits,

@@ -4,6 +4,7 @@
  * client written first (projects). Every command works on the same data and configuration (environment
  * variables, or the flags) as a running server, which sees the result at once.
  */
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfig, SETTINGS, type Config, type SettingName } from './config.js';
@@ -12,6 +13,7 @@ import { openServices, type Services } from './services.js';
 import { migrateToLatest, openDatabase } from './store/database.js';
 import { startServer, stopOnSignals } from './server.js';
 import { bucketNameRule, parseOssUri, type SourceLocation } from './tokens/webofficeOptions.js';
+import { serveAsWorker, serveWithWorkers } from './workers.js';
 import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
 import { currentVersion, putDocument } from './documents/documentVersions.js';
 import { createBucket } from './documents/buckets.js';
@@ -69,8 +71,10 @@ function printTable(rows: Record<string, string | number>[], columns: string[]):
 }
 
 withSettings(program.command('serve').description('start the service (the default for npm start)')).action(async (options) => {
-  const server = await startServer(configFrom(options));
-  stopOnSignals(server);
+  const config = configFrom(options);
+  if (cluster.isWorker) return serveAsWorker(config);
+  if (config.workers > 1) return serveWithWorkers(config);
+  stopOnSignals(await startServer(config));
 });
 
 withSettings(program.command('migrate').description('apply pending database migrations and exit'), STORAGE_SETTINGS).action(async (options) => {

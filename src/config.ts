@@ -29,6 +29,8 @@ export interface Config {
   usageRetentionMs: number;
   /** PostgreSQL connection pool size per process. */
   dbPoolSize: number;
+  /** Server processes sharing the port (node:cluster); 1 = this process serves alone. */
+  workers: number;
   /** PostgreSQL statement timeout, and how long to wait for a connection. */
   dbStatementTimeoutMs: number;
   /** Shortest DurationSeconds AssumeRole accepts (900 in the cloud; lower for tests). */
@@ -77,6 +79,7 @@ export const SETTINGS = {
   sweepInterval: { env: 'IMM_SWEEP_INTERVAL', flag: '--sweep-interval <seconds>', describe: 'how often expired data is swept', default: '60' },
   sessionRetention: { env: 'IMM_SESSION_RETENTION', flag: '--session-retention <seconds>', describe: 'expired sessions are kept this long', default: '86400' },
   usageRetentionDays: { env: 'IMM_USAGE_RETENTION_DAYS', flag: '--usage-retention-days <days>', describe: 'usage records are kept this long', default: '400' },
+  workers: { env: 'IMM_WORKERS', flag: '--workers <n>', describe: 'server processes sharing the port (node:cluster)', default: '1' },
   dbPoolSize: { env: 'IMM_DB_POOL_SIZE', flag: '--db-pool-size <n>', describe: 'PostgreSQL connections per process', default: '10' },
   dbStatementTimeout: { env: 'IMM_DB_STATEMENT_TIMEOUT', flag: '--db-statement-timeout <seconds>', describe: 'PostgreSQL statement timeout, also the wait for a free connection', default: '5' },
   stsMinDuration: { env: 'IMM_STS_MIN_DURATION', flag: '--sts-min-duration <seconds>', describe: 'shortest DurationSeconds AssumeRole accepts', default: '900' },
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     sessionRetentionMs: seconds('sessionRetention', 86400),
     usageRetentionMs: seconds('usageRetentionDays', 400) * 86400, // days, read like seconds, then scaled
     dbPoolSize: positiveInteger(text('dbPoolSize') ?? '10', 'IMM_DB_POOL_SIZE'),
+    workers: positiveInteger(text('workers') ?? '1', 'IMM_WORKERS'),
     dbStatementTimeoutMs: seconds('dbStatementTimeout', 5, 0.1),
     stsMinDurationSeconds: seconds('stsMinDuration', 900, 1) / 1000,
     logLevel: text('logLevel') ?? 'info',

@@ -23,7 +23,8 @@ export async function startServer(config: Config, options: { announce?: boolean 
   const announce = options.announce ?? true;
   const log = createLogger(config.logLevel);
   let url = '';
-  const services = await openServices(config, log, () => url);
+  const services = await openServices(config, log, () => url, { cached: true });
+  services.database.checkpointInBackground?.();
   const root = await ensureRootAccount(config, services);
   if (announce && root.created) {
     const where = root.file ? `; its secret is in ${root.file}` : '';
@@ -46,6 +47,7 @@ export async function startServer(config: Config, options: { announce?: boolean 
       // A request whose client hung up is still being served: its rotation, usage and audit must land
       // before the database closes under it.
       if (!(await app.inFlight.drained(DRAIN_TIMEOUT_MS))) log.warn({ event: 'server.drain_timeout' }, 'requests still running after the drain timeout');
+      await services.caches.close();
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');
     })());

@@ -18,6 +18,7 @@ import { rateLimitStore } from './store/rateLimits.js';
 import { objectVersionStore } from './store/objectVersions.js';
 import { webofficeAccessStore } from './store/webofficeAccess.js';
 import { loadMasterKey } from './crypto/masterKey.js';
+import { cachedStore, noReadCache, readCache, type ReadCache } from './store/readCache.js';
 import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
 import type { ObjectStore } from './documents/objectStore.js';
 import type { TokenSettings } from './tokens/webofficeSessions.js';
@@ -39,13 +40,20 @@ export interface Services {
   objectVersions: ReturnType<typeof objectVersionStore>;
   /** The WebOffice document API's view of sessions: access by token, and each session's holder. */
   webofficeAccess: ReturnType<typeof webofficeAccessStore>;
+  /** The per-process caches of keys, RAM, projects and buckets (pass-through for the CLI). */
+  caches: ReadCache;
   tokenSettings: TokenSettings;
   /** Base of WebofficeURL: IMM_PUBLIC_URL, or this server's own address once it listens. */
   publicUrl(): string;
   log: Logger;
 }
 
-export async function openServices(config: Config, log: Logger, listeningUrl: () => string = () => `http://${config.host}:${config.port}`): Promise<Services> {
+export async function openServices(
+  config: Config,
+  log: Logger,
+  listeningUrl: () => string = () => `http://${config.host}:${config.port}`,
+  options: { cached?: boolean } = {},
+): Promise<Services> {
   const masterKey = loadMasterKey(config.dataDir, config.masterKey);
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
   try {
@@ -55,22 +63,29 @@ export async function openServices(config: Config, log: Logger, listeningUrl: ()
     throw err;
   }
   const { db } = database;
+  const caches = options.cached ? readCache(database, (err) => log.debug({ err }, 'reading the cache generation failed')) : noReadCache();
+  const accounts = accountStore(db, masterKey);
+  const projects = projectStore(db);
+  const buckets = bucketStore(db);
+  const ram = ramStore(db);
   return {
     config,
     database,
-    accounts: accountStore(db, masterKey),
-    projects: projectStore(db),
-    buckets: bucketStore(db),
+    // The read-mostly lookups of every request, cached (see store/readCache.ts for their invalidation).
+    accounts: cachedStore(caches, 'accounts', accounts, ['findAccessKey']),
+    projects: cachedStore(caches, 'projects', projects, ['find']),
+    buckets: cachedStore(caches, 'buckets', buckets, ['find']),
     nonces: nonceStore(db),
     usage: usageStore(db),
     sessions: sessionStore(db, masterKey),
     sts: stsStore(db, masterKey),
     audit: auditStore(db),
-    ram: ramStore(db),
+    ram: cachedStore(caches, 'ram', ram, ['findUser', 'findRole', 'policiesOf']),
     rateLimits: rateLimitStore(db),
     objects: fileSystemObjectStore(config.ossDir),
     objectVersions: objectVersionStore(db),
     webofficeAccess: webofficeAccessStore(db),
+    caches,
     tokenSettings: {
       accessTokenTtlMs: config.accessTokenTtlMs,
       refreshTokenTtlMs: config.refreshTokenTtlMs,

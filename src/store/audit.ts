@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../core/rowIds.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditRecordsTable, Database } from './schema.js';
 
@@ -10,7 +10,7 @@ export function auditStore(db: Kysely<Database>) {
     /** Writes a request's decisions in one statement. */
     async recordAll(records: readonly AuditRecord[]): Promise<void> {
       if (records.length === 0) return;
-      await db.insertInto('audit_records').values(records.map((record) => ({ id: randomUUID(), ...record }))).execute();
+      await db.insertInto('audit_records').values(records.map((record) => ({ id: newRowId(), ...record }))).execute();
     },
 
     async list(filter: { sinceMs?: number; accountId?: string; limit?: number }): Promise<AuditRecord[]> {

@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
-import { randomUUID } from 'node:crypto';
-import type { Database } from './schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import type { AuditRecordsTable, Database, UsageRecordsTable } from './schema.js';
 import type { UsageRecord } from './usage.js';
 import type { AuditRecord } from './audit.js';
+import { newRowId } from '../core/rowIds.js';
 
 /**
  * What a call leaves behind besides its effect: its billing record and its authorization decisions. Written in
@@ -14,8 +14,16 @@ export interface CallRecords {
   audit: readonly AuditRecord[];
 }
 
+/** The rows of a call's records, with their (time-ordered) ids. */
+export function callRecordRows(records: CallRecords | undefined): { usage?: Insertable<UsageRecordsTable>; audit: Insertable<AuditRecordsTable>[] } {
+  return {
+    ...(records?.usage ? { usage: { id: newRowId(), ...records.usage } } : {}),
+    audit: (records?.audit ?? []).map((r) => ({ id: newRowId(), ...r })),
+  };
+}
+
 export async function writeCallRecords(trx: Kysely<Database>, records: CallRecords | undefined): Promise<void> {
-  if (!records) return;
-  if (records.usage) await trx.insertInto('usage_records').values({ id: randomUUID(), ...records.usage }).execute();
-  if (records.audit.length > 0) await trx.insertInto('audit_records').values(records.audit.map((r) => ({ id: randomUUID(), ...r }))).execute();
+  const rows = callRecordRows(records);
+  if (rows.usage) await trx.insertInto('usage_records').values(rows.usage).execute();
+  if (rows.audit.length > 0) await trx.insertInto('audit_records').values(rows.audit).execute();
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -5,6 +6,9 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
+import { withStatementCache } from './sqliteStatements.js';
+import { startBackgroundCheckpoints } from './walCheckpoints.js';
+import { CACHE_CHANNEL_PREFIX } from './migrations/2026-12-02-cache-generation.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -15,6 +19,19 @@ export interface DatabaseHandle {
   location: string;
   /** PostgreSQL's connection pool, for its metrics (total, idle, waiting); undefined on SQLite. */
   pool?: Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>;
+  /**
+   * The counter that every change to AccessKeys, RAM, projects or buckets raises in its own transaction (triggers,
+   * migration 2026-12-02): the per-process caches of those are good while it stays the same.
+   */
+  cacheGeneration(): Promise<number>;
+  /**
+   * PostgreSQL: calls `onChange` whenever a transaction that raised the counter commits (LISTEN/NOTIFY, on a
+   * connection of its own outside the pool, opened again when lost); returns the function that stops listening.
+   * Undefined on SQLite, where reading the counter costs a few microseconds and is done on every request.
+   */
+  listenForChanges?(onChange: () => void): () => Promise<void>;
+  /** SQLite: checkpoint the write-ahead log from a worker thread instead of inside requests (the server does). */
+  checkpointInBackground?(): void;
   close(): Promise<void>;
 }
 
@@ -59,7 +76,15 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // still fails (→ 503), and the pool discards the broken client when it is released.
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingUnansweredClients(pool) }) });
-    return { db, engine: 'postgres', location: redactUrl(url), pool, close: () => db.destroy() };
+    return {
+      db,
+      engine: 'postgres',
+      location: redactUrl(url),
+      pool,
+      cacheGeneration: async () => Number((await pool.query<{ value: string }>('select value from cache_generation where id = 1')).rows[0]?.value ?? 0),
+      listenForChanges: (onChange) => listenForChanges(url, onChange),
+      close: () => db.destroy(),
+    };
   }
   if (url && !/^(sqlite|file):/.test(url)) {
     throw new Error(`IMM_DATABASE_URL must start with postgres:// or sqlite: (got ${redactUrl(url)})`);
@@ -77,8 +102,26 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, engine: 'sqlite', location: path.resolve(file), close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  let generation: SQLite.Statement | undefined;
+  let stopCheckpoints: (() => Promise<void>) | undefined;
+  return {
+    db,
+    engine: 'sqlite',
+    location: path.resolve(file),
+    cacheGeneration: async () => {
+      // Prepared on first use: the table exists only once the migrations ran.
+      generation ??= sqlite.prepare('select value from cache_generation where id = 1').pluck();
+      return Number(generation.get() ?? 0);
+    },
+    checkpointInBackground: () => {
+      stopCheckpoints ??= startBackgroundCheckpoints(sqlite, path.resolve(file));
+    },
+    close: async () => {
+      await stopCheckpoints?.();
+      await db.destroy();
+    },
+  };
 }
 
 /** How much longer than the statement timeout a query may go without any answer before it is given up. */
@@ -119,7 +162,7 @@ function discardingUnansweredClients(pool: pg.Pool): PostgresPool {
         query: (async (text: string, parameters: readonly unknown[]) => {
           if (unanswered) throw unanswered;
           try {
-            return await client.query(text, [...parameters]);
+            return await client.query(preparedQuery(text, parameters));
           } catch (err) {
             if ((err as Error).message === QUERY_READ_TIMEOUT) unanswered = err as Error;
             throw err;
@@ -129,6 +172,54 @@ function discardingUnansweredClients(pool: pg.Pool): PostgresPool {
       };
     },
     end: () => pool.end(),
+  };
+}
+
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * A data statement goes as a named prepared statement (its name the hash of its text): PostgreSQL parses and
+ * plans it once per connection instead of on every call (Kysely's driver sends every query unnamed). Other
+ * statements (DDL of the migrations, transaction control) go as they are.
+ */
+function preparedQuery(text: string, parameters: readonly unknown[]): pg.QueryConfig {
+  if (!PREPARABLE.test(text)) return { text, values: [...parameters] };
+  return { name: `imm_${createHash('sha1').update(text).digest('base64url')}`, text, values: [...parameters] };
+}
+
+/** LISTEN on the cache channel of the schema in use, on a client of its own; reconnects while not stopped. */
+function listenForChanges(url: string, onChange: () => void): () => Promise<void> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async () => {
+    const listener = new pg.Client({ connectionString: url, keepAlive: true });
+    client = listener;
+    const reconnect = () => {
+      if (stopped || client !== listener) return;
+      client = undefined;
+      void listener.end().catch(() => {});
+      // Anything may have changed while nobody listened.
+      onChange();
+      retry = setTimeout(() => void connect(), 1000);
+    };
+    listener.on('error', reconnect);
+    listener.on('end', reconnect);
+    listener.on('notification', () => onChange());
+    try {
+      await listener.connect();
+      const { rows } = await listener.query<{ schema: string }>('select current_schema() as schema');
+      await listener.query(`listen ${pg.escapeIdentifier(CACHE_CHANNEL_PREFIX + rows[0].schema)}`);
+      if (stopped) await listener.end();
+    } catch {
+      reconnect();
+    }
+  };
+  void connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }
 

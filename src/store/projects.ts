@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../core/rowIds.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, ProjectsTable } from './schema.js';
 
@@ -10,7 +10,7 @@ export function projectStore(db: Kysely<Database>) {
     /** Returns undefined when the name is taken (the unique constraint decides, so two nodes cannot race). */
     async create(project: { accountId: string; name: string; description: string; serviceRole: string; now: string }): Promise<ProjectRow | undefined> {
       const row: ProjectRow = {
-        id: randomUUID(),
+        id: newRowId(),
         account_id: project.accountId,
         name: project.name,
         description: project.description,

@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
-import { writeCallRecords } from './callRecords.js';
+import { callRecordRows, writeCallRecords } from './callRecords.js';
 import { open, seal } from '../crypto/aead.js';
 import { resealAll, type ResealResult } from '../crypto/masterKey.js';
 import type { NewTokenRow, SessionRecord, SessionSecrets, SessionStore, TokenRecord } from '../tokens/webofficeSessions.js';
@@ -11,7 +11,7 @@ const secretsAad = (sessionId: string) => `weboffice-session-secrets:${sessionId
 
 /** WebOffice sessions and their token pairs, on either engine. A session's secret options are sealed under the master key. */
 export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionStore & SessionQueries {
-  const toSessionRecord = (row: Selectable<WebofficeSessionsTable>): SessionRecord => ({
+  const toSessionRecord = (row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>): SessionRecord => ({
     id: row.id,
     accountId: row.account_id,
     projectId: row.project_id,
@@ -20,6 +20,23 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     revokedAtMs: row.revoked_at_ms,
     secrets: openSecrets(masterKey, row),
   });
+
+  /** A token pair and its session, in one query. */
+  const findPair = async (by: 'refresh_hash' | 'access_hash', hash: string) => {
+    const row = await db
+      .selectFrom('weboffice_tokens as t')
+      .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
+      .select(['t.id', 't.session_id', 't.access_hash', 't.refresh_hash', 't.refresh_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms', 't.successor_id', 't.successor_sealed'])
+      .select(['s.account_id', 's.project_id', 's.options', 's.file_id', 's.revoked_at_ms', 's.secrets_sealed'])
+      .where(`t.${by}`, '=', hash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      token: toTokenRecord(row),
+      session: toSessionRecord({ id: row.session_id, account_id: row.account_id, project_id: row.project_id, options: row.options, file_id: row.file_id, revoked_at_ms: row.revoked_at_ms, secrets_sealed: row.secrets_sealed }),
+    };
+  };
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
   return {
     async createSession(session, first, records) {
@@ -45,10 +62,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     },
 
     async findByRefreshHash(refreshHash) {
-      const token = await db.selectFrom('weboffice_tokens').selectAll().where('refresh_hash', '=', refreshHash).executeTakeFirst();
-      if (!token) return undefined;
-      const session = await db.selectFrom('weboffice_sessions').selectAll().where('id', '=', token.session_id).executeTakeFirst();
-      return session ? { token: toTokenRecord(token), session: toSessionRecord(session) } : undefined;
+      return findPair('refresh_hash', refreshHash);
     },
 
     async findToken(id) {
@@ -56,7 +70,9 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
       return token ? toTokenRecord(token) : undefined;
     },
 
-    async rotate({ tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed, records }) {
+    async rotate(args) {
+      if (postgres) return retryOnConflict(() => rotateInOneStatement(db, args));
+      const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed, records } = args;
       return retryOnConflict(() => db.transaction().execute(async (trx) => {
         // The write comes first: on SQLite it takes the write lock at once (so a second process waits on
         // the busy timeout rather than failing on a stale snapshot); on PostgreSQL the row lock makes a
@@ -139,6 +155,55 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
   };
 }
 
+type RotateArgs = Parameters<SessionStore['rotate']>[0];
+
+/**
+ * PostgreSQL's rotation: the guarded spend, the successor, the session's new expiry, the usage row and the audit
+ * rows in ONE statement (data-modifying CTEs, one round trip and one commit instead of seven). Everything but the
+ * spend selects from `spent`, so nothing is written unless the spend matched; the spend is an ordinary guarded
+ * UPDATE, so a concurrent one waits for the row lock, re-checks `spent_at_ms is null` and matches nothing.
+ */
+async function rotateInOneStatement(db: Kysely<Database>, args: RotateArgs): Promise<boolean> {
+  const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed } = args;
+  const rows = callRecordRows(args.records);
+  const next = tokenRow(sessionId, successor);
+  const usage = rows.usage
+    ? sql`, usage as (
+        insert into usage_records (id, account_id, project_id, project_name, operation, at, at_ms, readonly, cache_preview, user_id, session_id)
+        select ${rows.usage.id}::text, ${rows.usage.account_id}::text, ${rows.usage.project_id}::text, ${rows.usage.project_name}::text, ${rows.usage.operation}::text,
+          ${rows.usage.at}::text, ${rows.usage.at_ms}::bigint, ${rows.usage.readonly}::integer, ${rows.usage.cache_preview}::integer, ${rows.usage.user_id}::text, ${rows.usage.session_id}::text
+        from spent)`
+    : sql``;
+  const audit = rows.audit.length
+    ? sql`, audit as (
+        insert into audit_records (id, at, at_ms, request_id, account_id, principal, principal_type, action, resource, decision, reason, matched_statement)
+        select v.* from (values ${sql.join(
+          rows.audit.map(
+            (r) =>
+              sql`(${r.id}::text, ${r.at}::text, ${r.at_ms}::bigint, ${r.request_id}::text, ${r.account_id}::text, ${r.principal}::text, ${r.principal_type}::text, ${r.action}::text, ${r.resource}::text, ${r.decision}::text, ${r.reason}::text, ${r.matched_statement}::text)`,
+          ),
+        )}) as v, spent)`
+    : sql``;
+  const result = await sql<{ spent: number }>`
+    with spent as (
+      update weboffice_tokens
+      set spent_at_ms = ${nowMs}, successor_id = ${successor.id}, successor_sealed = ${successorSealed}, access_valid_until_ms = ${accessValidUntilMs}
+      where id = ${tokenId} and spent_at_ms is null
+        and not exists (select 1 from weboffice_sessions where id = ${sessionId} and revoked_at_ms is not null)
+      returning session_id
+    ), successor as (
+      insert into weboffice_tokens (id, session_id, access_hash, refresh_hash, issued_at, access_expires_ms, refresh_expires_ms, access_valid_until_ms)
+      select ${next.id}::text, ${next.session_id}::text, ${next.access_hash}::text, ${next.refresh_hash}::text, ${next.issued_at}::text,
+        ${next.access_expires_ms}::bigint, ${next.refresh_expires_ms}::bigint, ${next.access_valid_until_ms}::bigint
+      from spent
+    ), extended as (
+      update weboffice_sessions set expires_ms = ${successor.refreshExpiresMs} where id = (select session_id from spent)
+    )${usage}${audit}
+    select count(*)::int as spent from spent`.execute(db);
+  return Number(result.rows[0]?.spent ?? 0) === 1;
+}
+
+
 /** Queries beyond the rotation capability: project deletion, options, metrics, sweeping (access tokens: webofficeAccess.ts). */
 export interface SessionQueries {
   revokeProjectSessions(projectId: string, reason: string, nowMs: number): Promise<void>;
@@ -166,7 +231,7 @@ function tokenRow(sessionId: string, row: NewTokenRow) {
   };
 }
 
-function toTokenRecord(row: Selectable<WebofficeTokensTable>): TokenRecord {
+function toTokenRecord(row: Omit<Selectable<WebofficeTokensTable>, 'issued_at' | 'access_expires_ms'>): TokenRecord {
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -180,7 +245,7 @@ function toTokenRecord(row: Selectable<WebofficeTokensTable>): TokenRecord {
   };
 }
 
-function openSecrets(masterKey: Buffer, row: Selectable<WebofficeSessionsTable>): SessionSecrets {
+function openSecrets(masterKey: Buffer, row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'secrets_sealed'>): SessionSecrets {
   if (row.secrets_sealed === null) return {};
   const text = open(masterKey, row.secrets_sealed, secretsAad(row.id));
   if (text === undefined) throw new Error(`the secrets of session ${row.id} cannot be opened: wrong master key?`);

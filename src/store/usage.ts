@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../core/rowIds.js';
 import type { Kysely } from 'kysely';
 import type { Database, UsageRecordsTable } from './schema.js';
 
@@ -15,7 +15,7 @@ export interface UsageTotal {
 export function usageStore(db: Kysely<Database>) {
   return {
     async record(record: UsageRecord): Promise<void> {
-      await db.insertInto('usage_records').values({ id: randomUUID(), ...record }).execute();
+      await db.insertInto('usage_records').values({ id: newRowId(), ...record }).execute();
     },
 
     async totals(filter: { accountId?: string; projectName?: string; sinceMs?: number }): Promise<UsageTotal[]> {

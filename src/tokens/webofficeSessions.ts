@@ -3,7 +3,7 @@
  * revoking a session whose spent refresh token comes back. Knows nothing of HTTP or SQL: storage is the
  * `SessionStore` capability below.
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../core/rowIds.js';
 import { ApiError } from '../core/errors.js';
 import { deriveKey, open, seal } from '../crypto/aead.js';
 import { safeEqual } from '../core/safeEqual.js';
@@ -93,7 +93,7 @@ function issuePair(issuedAt: Nanos, settings: TokenSettings): { pair: TokenPair;
     RefreshTokenExpiredTime: formatNanos(refreshExpires),
   };
   const row: NewTokenRow = {
-    id: randomUUID(),
+    id: newRowId(),
     accessHash: hashToken(pair.AccessToken),
     refreshHash: hashToken(pair.RefreshToken),
     issuedAt: formatNanos(issuedAt),
@@ -119,7 +119,7 @@ export async function startSession(
   },
 ): Promise<{ sessionId: string; pair: TokenPair }> {
   const { pair, row } = issuePair(args.now, settings);
-  const sessionId = randomUUID();
+  const sessionId = newRowId();
   await store.createSession(
     { id: sessionId, accountId: args.accountId, projectId: args.projectId, options: args.options, secrets: args.secrets ?? {}, fileId: args.fileId, createdAt: formatNanos(args.now) },
     row,

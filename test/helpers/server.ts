@@ -42,11 +42,14 @@ export function makeDataDir(prefix = 'imm-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Starts a server and waits for its ready line. `env` adds to (and overrides) the defaults. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts a server and waits for its ready line. `env` adds to (and overrides) the defaults. `nodeArgs` go to
+ * node before the CLI (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow).
+ */
+export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<TestServer> {
   const dataDir = env.IMM_DATA_DIR ?? makeDataDir();
   const fullEnv: Record<string, string> = { IMM_PORT: '0', IMM_LOG_LEVEL: 'info', ...(await engineEnv(dataDir, env)), ...env, IMM_DATA_DIR: dataDir };
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

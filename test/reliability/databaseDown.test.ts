@@ -6,8 +6,9 @@
  * default) with 503 ServiceUnavailable in our envelope, the process stays up and /health answers; once the
  * proxy forwards again the same process serves calls by itself, and the pair whose refresh failed still
  * refreshes. A silent partition (connections stay open, nothing gets through, not even their closing) is
- * bounded by the client-side query timeout; cut off in the middle of a refresh, a node's open transaction is
- * ended by PostgreSQL's idle-transaction timeout, so another node can refresh that session.
+ * bounded by the client-side query timeout; a node cut off in the middle of a refresh (its one-statement rotation
+ * sent, the answer lost) does not keep another node from refreshing that session. (A transaction left open by a
+ * cut-off node — Generate's — is ended by PostgreSQL's idle-transaction timeout.)
  *
  * PostgreSQL refusing new connections itself (a database closed to connections, over its connection limit, or
  * dropped) is the same outage, whatever the code it gives: drilled on a database of its own, further below.
@@ -25,7 +26,10 @@ import { expectFailure, popClient, type ApiResult, type PopClient } from '../hel
 import { makeDataDir, putDocument, startServer, type RootCredentials, type TestServer } from '../helpers/server.js';
 import { describeResult, isEnvelope, pairOf, postgresForSuite, rpc, sleep, stopWithin, type CallResult, type Pair } from '../helpers/reliability.js';
 
-type ProxyMode = 'forward' | 'drop-on-query' | 'drop-in-transaction' | 'reset' | 'refuse' | 'no-answer' | 'partition' | 'partition-in-transaction';
+type ProxyMode = 'forward' | 'drop-on-query' | 'drop-in-transaction' | 'reset' | 'refuse' | 'no-answer' | 'partition' | 'partition-in-transaction' | 'partition-after-rotation';
+
+/** How PostgreSQL's one-statement rotation begins (src/store/sessions.ts, rotateInOneStatement). */
+const ROTATION_STATEMENT = /^\s*with spent as \(/;
 
 /**
  * Splits what a client sends into PostgreSQL frontend messages (the startup message has no type byte; every
@@ -59,6 +63,8 @@ class DatabaseProxy {
   /** Connections cut off without a word: both sides stay open, nothing gets through any more. */
   private readonly severed = new Set<net.Socket>();
   private readonly target = new URL(TEST_POSTGRES_URL);
+  /** Names of the prepared statements that are the rotation (learnt from their Parse messages). */
+  private readonly rotationStatements = new Set<string>();
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -110,6 +116,7 @@ class DatabaseProxy {
     };
     let inTransaction = false;
     let statementsInTransaction = 0;
+    let rotationSent = false;
     const messages = new FrontendMessages();
     client.on('data', (chunk: Buffer) => {
       if (this.severed.has(client)) return;
@@ -121,6 +128,20 @@ class DatabaseProxy {
         if (this.mode === 'partition-in-transaction' && statementsInTransaction >= 1) this.severed.add(client);
         if (this.severed.has(client)) return;
         const text = type === 'Q' ? bytes.subarray(5).toString('latin1') : '';
+        // Parse: name\0 query\0 …; Bind: portal\0 statement\0 …. The rotation is prepared once per connection,
+        // maybe before the outage: its name is learnt in every mode.
+        const [first, second] = type === 'P' || type === 'B' ? bytes.subarray(5).toString('latin1').split('\0') : [];
+        if (type === 'P' && ROTATION_STATEMENT.test(second ?? '')) this.rotationStatements.add(first);
+        if (this.mode === 'partition-after-rotation') {
+          // After the rotation's Sync has gone through, the connection falls silent: PostgreSQL runs and commits
+          // the statement, its answer never comes back.
+          if (type === 'B' && this.rotationStatements.has(second ?? '')) rotationSent = true;
+          if (type === 'S' && rotationSent) {
+            upstream.write(bytes);
+            this.severed.add(client);
+            return;
+          }
+        }
         if (/^begin\b/i.test(text)) inTransaction = true;
         else if (/^(commit|rollback)\b/i.test(text)) (inTransaction = false), (statementsInTransaction = 0);
         else if (inTransaction && (type === 'S' || type === 'Q')) statementsInTransaction++; // Sync ends an extended-protocol statement
@@ -187,9 +208,10 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
   });
 
   // A call that hangs is given up after 8 s (it fails the test either way).
+  // A refresh on PostgreSQL writes in ONE statement, no transaction: only Generate meets `drop-in-transaction`.
   const calls = (transactionalOnly: boolean) => [
     ...(transactionalOnly ? [] : [rpc(server, root, 'ListProjects', {}, 8000)]),
-    rpc(server, root, 'RefreshWebofficeToken', { ProjectName: project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken }, 8000),
+    ...(transactionalOnly ? [] : [rpc(server, root, 'RefreshWebofficeToken', { ProjectName: project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken }, 8000)]),
     rpc(server, root, 'GenerateWebofficeToken', { ProjectName: project, SourceURI: sourceUri }, 8000),
   ];
 
@@ -197,7 +219,7 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
   // (so that a loaded machine does not fail the test). The default statement timeout is 5 s.
   const outages: { mode: ProxyMode; what: string; fastMs: number }[] = [
     { mode: 'drop-on-query', what: 'connections dropped as a query arrives (pooled connections checked out)', fastMs: 1000 },
-    // Only the calls that write in a transaction (refresh, generate) meet this one.
+    // Only the calls that write in a transaction (generate) meet this one.
     { mode: 'drop-in-transaction', what: 'connections dropped inside a transaction', fastMs: 1000 },
     { mode: 'reset', what: 'every connection reset', fastMs: 1000 },
     { mode: 'refuse', what: 'connection refused', fastMs: 1000 },
@@ -247,19 +269,22 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
     });
   }
 
-  test('a node cut off mid-refresh holds its row lock only until PostgreSQL ends the idle transaction: another node then refreshes the pair, and the cut-off call, retried, gets that same successor', async () => {
+  // The rotation is one statement (no transaction is left open to hold the token's row lock): cut off right
+  // after sending it, the node never hears that PostgreSQL committed it; the other node, presenting the same
+  // pair, gets the successor from the retry window, and the cut-off call, retried, gets that same successor.
+  test('a node cut off mid-refresh does not block the session: another node then refreshes the pair, and the cut-off call, retried, gets that same successor', async () => {
     // The other node reaches PostgreSQL directly and shares the documents; same keys and master key.
     const other = await startServer({ ...server.env, IMM_DATABASE_URL: schema.url, IMM_DATA_DIR: makeDataDir('imm-dbdown-other-'), IMM_OSS_DIR: path.join(server.dataDir, 'oss'), IMM_PORT: '0' });
     try {
-      await proxy.set('partition-in-transaction');
+      await proxy.set('partition-after-rotation');
       const params = { ProjectName: project, AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken };
-      // Its UPDATE of the token row ran; then nothing more gets through, and the client gives up on its own.
+      // Its rotation reached PostgreSQL; then nothing more gets through, and the client gives up on its own.
       const cutOff = await rpc(server, root, 'RefreshWebofficeToken', params, 8000);
       assert.ok(cutOff.kind === 'http' && cutOff.status === 503 && cutOff.body.Code === 'ServiceUnavailable', describeResult(cutOff));
       assert.ok(cutOff.ms < 3500 + 2000, `the cut-off call failed within the query timeout: ${cutOff.ms} ms`);
 
-      // Meanwhile the other node waits on the row lock (503 after its statement timeout) until PostgreSQL ends the
-      // idle transaction (2 × IMM_DB_STATEMENT_TIMEOUT), rolling the cut-off refresh back.
+      // The other node is not held up by anything the cut-off node left behind (a 503 is tolerated while the
+      // machine is slow, never another answer).
       const started = Date.now();
       let successor: CallResult | undefined;
       while (Date.now() - started < 15_000) {
@@ -269,7 +294,7 @@ describe('PostgreSQL unreachable: fail fast with 503, recover without a restart'
         await sleep(200);
       }
       assert.ok(successor?.kind === 'http' && successor.status === 200, `the other node refreshed the pair: ${successor && describeResult(successor)}`);
-      console.log(`databaseDown partition-in-transaction: the other node refreshed after ${Date.now() - started} ms`);
+      console.log(`databaseDown partition-after-rotation: the other node refreshed after ${Date.now() - started} ms`);
 
       await proxy.set('forward');
       let retried: CallResult | undefined;

@@ -4,6 +4,7 @@ import * as ramSts from './2026-11-26-ram-sts.js';
 import * as rateLimits from './2026-11-27-rate-limits.js';
 import * as objectVersions from './2026-11-28-object-versions.js';
 import * as sessionSecrets from './2026-12-01-session-secrets.js';
+import * as cacheGeneration from './2026-12-02-cache-generation.js';
 import * as webofficeHolders from './2026-12-02-weboffice-holders.js';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-27-rate-limits': rateLimits,
   '2026-11-28-object-versions': objectVersions,
   '2026-12-01-session-secrets': sessionSecrets,
+  '2026-12-02-cache-generation': cacheGeneration,
   '2026-12-02-weboffice-holders': webofficeHolders,
 };
 
