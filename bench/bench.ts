@@ -37,6 +37,7 @@ interface Options {
   growth: boolean;
   peer: boolean;
   profile?: string;
+  results?: string;
 }
 
 export interface ResultRow {
@@ -63,6 +64,7 @@ const program = new Command('bench')
   .option('--workers <list>', 'process counts to measure (IMM_WORKERS)', '1,2')
   .option('--no-growth', 'skip the growth runs')
   .option('--no-peer', 'skip oidc-provider')
+  .option('--results <file>', 'where to write the results (default bench/results/latest.json)')
   .option('--profile <dir>', 'write a CPU profile of each server (node --cpu-prof) into this folder; summarize with node dist/bench/profileSummary.js FILE')
   .parse();
 const options = program.opts<Options>();
@@ -274,12 +276,12 @@ const ratios = {
   postgres_refresh_vs_node_http: refreshRows.get('postgres/1') ? round((refreshRows.get('postgres/1')!.rps / ceilingRow.rps) * 1000) / 1000 : null,
 };
 console.log(`\nratios (1 process each): ${JSON.stringify(ratios)}`);
-const resultsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results');
-fs.mkdirSync(resultsDir, { recursive: true });
+const resultsFile = options.results ? path.resolve(options.results) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results/latest.json');
+fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
 const wrkVersion = wrkVersionLine();
 fs.writeFileSync(
-  path.join(resultsDir, 'latest.json'),
+  resultsFile,
   `${JSON.stringify({ date: new Date().toISOString(), machine, generator: `${wrkVersion.trim()} (${WRK_THREADS} thread, ${connections} connections)`, rateLimits: 'off', quick: options.quick, seconds, results, ratios }, null, 2)}\n`,
 );
 fs.rmSync(work, { recursive: true, force: true });
-console.log(`written: bench/results/latest.json`);
+console.log(`written: ${path.relative(process.cwd(), resultsFile) || resultsFile}`);

@@ -299,7 +299,7 @@ async function checkOutput(block: CodeBlock, producer: string): Promise<void> {
   // npm run bench: a short run (one second per phase, SQLite, one worker, no growth or peer); every kind of line
   // the sample shows for that configuration must be printed in the same shape (the workload and engine columns
   // compared as they are, the figures as numbers).
-  const result = await run(process.execPath, [path.join(REPO, 'dist/bench/bench.js'), '--seconds', '1', '--engine', 'sqlite', '--workers', '1', '--no-growth', '--no-peer', '--connections', '8'], REPO, process.env);
+  const result = await run(process.execPath, [path.join(REPO, 'dist/bench/bench.js'), '--seconds', '1', '--engine', 'sqlite', '--workers', '1', '--no-growth', '--no-peer', '--connections', '8', '--results', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'imm-bench-')), 'results.json')], REPO, process.env);
   assertExit0(result, 'bench');
   const printed = new Set(result.stdout.split('\n').map(shape));
   const inThisRun = (line: string) => / sqlite +1 /.test(line) && !/growth/.test(line);
