@@ -45,6 +45,21 @@ export interface Config {
   /** PEM files: both set = serve HTTPS. */
   tlsCert?: string;
   tlsKey?: string;
+  /** The LibreOffice command (IMM_SOFFICE as given; unset = `soffice` found on PATH, `none` = no conversions). */
+  soffice?: string;
+  /** Conversions to PDF that run at once on this node, and how long one may take before it is killed. */
+  convertConcurrency: number;
+  convertTimeoutMs: number;
+  /** Where save notifications go: MNS topic name → the operator's URL and the secret signing its requests. */
+  notifyTopics: NotifyTopic[];
+  /** How long one delivery attempt of a notification may take. */
+  notifyTimeoutMs: number;
+}
+
+export interface NotifyTopic {
+  name: string;
+  url: string;
+  secret: string;
 }
 
 /** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
@@ -81,6 +96,12 @@ export const SETTINGS = {
   trustProxy: { env: 'IMM_TRUST_PROXY', flag: '--trust-proxy <proxies>', describe: 'proxies whose X-Forwarded-For/-Proto to believe: true, a hop count, or addresses/CIDRs', default: undefined },
   tlsCert: { env: 'IMM_TLS_CERT', flag: '--tls-cert <file>', describe: 'PEM certificate (chain): serve HTTPS', default: undefined },
   tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
+  soffice: { env: 'IMM_SOFFICE', flag: '--soffice <command>', describe: 'LibreOffice command converting documents to PDF (none = no conversions)', default: 'soffice on PATH' },
+  convertConcurrency: { env: 'IMM_CONVERT_CONCURRENCY', flag: '--convert-concurrency <n>', describe: 'conversions to PDF running at once on this node', default: '1' },
+  convertTimeout: { env: 'IMM_CONVERT_TIMEOUT', flag: '--convert-timeout <seconds>', describe: 'a conversion taking longer is killed', default: '60' },
+  notifyTopics: { env: 'IMM_NOTIFY_TOPICS', flag: '--notify-topics <topics>', describe: 'save notifications: TOPIC=URL,… or a JSON object', default: undefined },
+  notifySecret: { env: 'IMM_NOTIFY_SECRET', flag: '--notify-secret <secret>', describe: 'HMAC-SHA256 key signing notifications (topics without their own)', default: undefined },
+  notifyTimeout: { env: 'IMM_NOTIFY_TIMEOUT', flag: '--notify-timeout <seconds>', describe: 'one delivery attempt of a notification may take this long', default: '10' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -117,6 +138,58 @@ export function parseTrustProxy(text: string | undefined): TrustProxy {
     }
   }
   return entries;
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,255}$/;
+const MIN_SECRET_CHARACTERS = 16;
+
+/**
+ * IMM_NOTIFY_TOPICS: the only places save notifications are ever sent. Either `TOPIC=URL` pairs separated by
+ * commas, or a JSON object `{"TOPIC": "URL"}` / `{"TOPIC": {"url": "URL", "secret": "…"}}` (a secret of its own).
+ * Topics are MNS topic names (letters, digits, hyphens); URLs are http(s) without user or password (the
+ * signature authenticates); every topic needs a secret of at least 16 characters, its own or IMM_NOTIFY_SECRET.
+ */
+export function parseNotifyTopics(text: string | undefined, sharedSecret: string | undefined): NotifyTopic[] {
+  if (text === undefined || text.trim() === '') return [];
+  const value = text.trim();
+  let entries: [string, unknown][];
+  if (value.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new Error('IMM_NOTIFY_TOPICS is not valid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('IMM_NOTIFY_TOPICS must be a JSON object of topic names');
+    entries = Object.entries(parsed);
+  } else {
+    entries = value.split(',').map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals < 0) throw new Error(`IMM_NOTIFY_TOPICS entries must be TOPIC=URL (bad entry: ${pair.trim()})`);
+      return [pair.slice(0, equals).trim(), pair.slice(equals + 1).trim()];
+    });
+  }
+  const seen = new Set<string>();
+  return entries.map(([name, target]) => {
+    if (!TOPIC_NAME.test(name)) throw new Error(`IMM_NOTIFY_TOPICS: topic ${JSON.stringify(name)} must be 1 to 256 letters, digits or hyphens, starting with a letter or digit`);
+    if (seen.has(name)) throw new Error(`IMM_NOTIFY_TOPICS names the topic ${name} twice`);
+    seen.add(name);
+    const own = typeof target === 'object' && target !== null ? (target as { url?: unknown; secret?: unknown }) : { url: target };
+    if (typeof own.url !== 'string') throw new Error(`IMM_NOTIFY_TOPICS: topic ${name} needs a URL`);
+    let url: URL;
+    try {
+      url = new URL(own.url);
+    } catch {
+      throw new Error(`IMM_NOTIFY_TOPICS: the URL of topic ${name} is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`IMM_NOTIFY_TOPICS: the URL of topic ${name} must be http(s)`);
+    if (url.username || url.password) throw new Error(`IMM_NOTIFY_TOPICS: the URL of topic ${name} must not hold a user or password (requests are signed instead)`);
+    const secret = own.secret === undefined ? sharedSecret : own.secret;
+    if (typeof secret !== 'string' || [...secret].length < MIN_SECRET_CHARACTERS) {
+      throw new Error(`topic ${name} of IMM_NOTIFY_TOPICS needs a secret of at least ${MIN_SECRET_CHARACTERS} characters (IMM_NOTIFY_SECRET, or its own "secret")`);
+    }
+    return { name, url: url.toString(), secret };
+  });
 }
 
 /** Reads settings: `flags` (already parsed, by setting name) over `env` over defaults. */
@@ -177,5 +250,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     trustProxy: parseTrustProxy(text('trustProxy')),
     tlsCert: tlsCert && path.resolve(tlsCert),
     tlsKey: tlsKey && path.resolve(tlsKey),
+    soffice: text('soffice'),
+    convertConcurrency: positiveInteger(text('convertConcurrency') ?? '1', 'IMM_CONVERT_CONCURRENCY'),
+    convertTimeoutMs: seconds('convertTimeout', 60, 0.1),
+    notifyTopics: parseNotifyTopics(text('notifyTopics'), text('notifySecret')),
+    notifyTimeoutMs: seconds('notifyTimeout', 10, 0.1),
   };
 }

@@ -5,6 +5,7 @@ import { openServices, type Services } from './services.js';
 import { buildApp } from './app.js';
 import { ensureRootAccount } from './bootstrap.js';
 import { startSweeper } from './sweeper.js';
+import { startNotificationDeliverer } from './notifications/deliverer.js';
 
 export interface RunningServer {
   url: string;
@@ -31,17 +32,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
-  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
+  const deliverer = startNotificationDeliverer(
+    { outbox: services.notificationOutbox, topics: config.notifyTopics, log },
+    { timeoutMs: config.notifyTimeoutMs },
+  );
+  const converter = services.converter.status();
+  log.info({ event: 'converter.mode', converter: converter.converter, concurrency: converter.concurrency }, converter.converter === 'none' ? 'no LibreOffice: documents are not converted to PDF' : 'LibreOffice converts documents to PDF');
+  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location, notifyTopics: config.notifyTopics.map((t) => t.name) }, 'ready');
   process.stdout.write(`imm-weboffice listening on ${url}\n`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       stopSweeper();
+      await deliverer.stop(); // attempts in flight are given back to the outbox for any node
       await app.close(); // stops accepting, lets in-flight requests finish
       // A request whose client hung up is still being served: its rotation, usage and audit must land
       // before the database closes under it.
       if (!(await app.inFlight.drained(DRAIN_TIMEOUT_MS))) log.warn({ event: 'server.drain_timeout' }, 'requests still running after the drain timeout');
+      await services.converter.close(); // running conversions are killed, their claims given back
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');
     })());

@@ -52,6 +52,14 @@ export const ERROR_CATALOG = {
   InvalidToken: { status: 400, message: 'The AccessToken and RefreshToken are not a valid pair of this project.' },
   TokenExpired: { status: 400, message: 'The RefreshToken has expired; call GenerateWebofficeToken again.' },
   TokenRevoked: { status: 400, message: 'The token session has been revoked; call GenerateWebofficeToken again.' },
+  // Documents: saving a version, and converting one to PDF (ours; the document API maps them to its answers).
+  PreconditionFailed: { status: 412, message: 'The document has changed since the version you opened ({0}); reload it and save again.' },
+  UnsupportedContent: { status: 422, message: '{0}' },
+  DocumentCorrupt: { status: 422, message: '{0}' },
+  DocumentPasswordRequired: { status: 400, message: 'The document is protected by a password; pass it as Password to GenerateWebofficeToken.' },
+  DocumentPasswordIncorrect: { status: 400, message: 'The Password does not open the document.' },
+  ConversionTimeout: { status: 504, message: 'The document could not be converted to PDF within {0} seconds (IMM_CONVERT_TIMEOUT).' },
+  ConverterUnavailable: { status: 503, message: 'Documents cannot be converted to PDF on this node: LibreOffice is not installed (see IMM_SOFFICE).' },
   // HTTP-level failures, answered in the same envelope.
   UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.' },
   RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.' },

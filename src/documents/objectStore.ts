@@ -1,7 +1,8 @@
 /**
  * Where documents' contents live. The embedded default is the file system (`fileSystemObjectStore`); an OSS or
  * S3 backend implements the same calls. Which versions an object has had is not the content store's business:
- * the database keeps that (`documentVersions.ts`), so that every node agrees on it.
+ * the database keeps that (`documentVersions.ts`), so that every node agrees on it. The store keeps every
+ * version's bytes apart from the current file, under their SHA-256 (the content id), so any version can be read.
  */
 export interface ObjectStat {
   size: number;
@@ -9,17 +10,35 @@ export interface ObjectStat {
   fingerprint: string;
 }
 
-/** An object's content as read at one moment: its stat and the MD5 of exactly those bytes. */
-export interface ObjectContentInfo extends ObjectStat {
+/** A content kept apart from the current files: its id (SHA-256, hex), size and OSS ETag. */
+export interface KeptContent {
+  contentId: string;
+  size: number;
   /** OSS's ETag of a simple upload: the MD5 of the content, 32 upper-case hex digits. */
   etag: string;
 }
 
+/** An object's content as read at one moment: its stat, and those very bytes kept (with their MD5 and SHA-256). */
+export interface ObjectContentInfo extends ObjectStat, KeptContent {}
+
+/** A content written beside an object, not yet in its place: its stat is final (placing keeps it). */
+export interface StagedObject {
+  stat: ObjectStat;
+  /** Makes it the object's current content, at once for every reader. */
+  place(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 export interface ObjectStore {
   headObject(bucket: string, key: string): Promise<ObjectStat | undefined>;
-  /** Reads the whole object once (streamed, never buffered) for its ETag; undefined when it is gone. */
+  /** Reads the whole object once (streamed, never buffered) for its ETag, keeping those bytes; undefined when it is gone. */
   digestObject(bucket: string, key: string): Promise<ObjectContentInfo | undefined>;
-  putObject(bucket: string, key: string, content: Buffer): Promise<ObjectContentInfo>;
+  readObject(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** Writes `content` beside the object, to be placed (or discarded) once the database has decided. */
+  stageObject(bucket: string, key: string, content: Buffer): Promise<StagedObject>;
+  /** Keeps `content` durably under its SHA-256 (once: identical contents share it). */
+  keepContent(content: Buffer): Promise<KeptContent>;
+  readKeptContent(contentId: string): Promise<Buffer | undefined>;
   createBucket(bucket: string): Promise<void>;
 }
 

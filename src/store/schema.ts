@@ -208,9 +208,49 @@ export interface ObjectVersionsTable {
   /** The content store's cheap change marker (see `ObjectStat`), to notice a file replaced outside the CLI. */
   fingerprint: string;
   created_at: string;
+  /** SHA-256 of the content, under which its bytes are kept apart from the current file; null before they were. */
+  content_id: string | null;
+}
+
+/** A conversion to PDF of one content (by ETag): being done by one claim, done, or failed. */
+export interface DocumentConversionsTable {
+  etag: string;
+  state: 'converting' | 'done' | 'failed';
+  /** The node that holds (or held) the claim, for operators. */
+  owner_node: string;
+  /** Random per claim: the compare-and-swap token of a take-over. */
+  claim_id: string;
+  started_at_ms: number;
+  /** A converting claim not renewed by then is stale (its node died): another may take it over. */
+  lease_expires_ms: number;
+  finished_at_ms: number | null;
+  pages: number | null;
+  /** The error code (and message) of a failed conversion. */
+  error: string | null;
+  error_message: string | null;
+}
+
+/** A notification to deliver (at least once) to the URL of its topic. */
+export interface NotificationOutboxTable {
+  /** Also the event's `Id` and the `x-imm-notification-id` header: receivers de-duplicate by it. */
+  id: string;
+  topic: string;
+  /** The JSON event, exactly the bytes that are signed and sent. */
+  body: string;
+  created_at_ms: number;
+  attempts: number;
+  next_attempt_ms: number;
+  /** The node delivering it now, until `lease_expires_ms`. */
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
+  delivered_at_ms: number | null;
+  given_up_at_ms: number | null;
+  last_error: string | null;
 }
 
 export interface Database {
+  document_conversions: DocumentConversionsTable;
+  notification_outbox: NotificationOutboxTable;
   object_versions: ObjectVersionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   ram_users: RamUsersTable;

@@ -4,6 +4,9 @@ import * as ramSts from './2026-11-26-ram-sts.js';
 import * as rateLimits from './2026-11-27-rate-limits.js';
 import * as objectVersions from './2026-11-28-object-versions.js';
 import * as sessionSecrets from './2026-12-01-session-secrets.js';
+import * as documentConversions from './2026-12-03-document-conversions.js';
+import * as notificationOutbox from './2026-12-03-notification-outbox.js';
+import * as versionContents from './2026-12-03-version-contents.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +15,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-27-rate-limits': rateLimits,
   '2026-11-28-object-versions': objectVersions,
   '2026-12-01-session-secrets': sessionSecrets,
+  '2026-12-03-document-conversions': documentConversions,
+  '2026-12-03-notification-outbox': notificationOutbox,
+  '2026-12-03-version-contents': versionContents,
 };
 
 export const migrationProvider: MigrationProvider = {
