@@ -69,7 +69,7 @@ export function objectVersionStore(db: Kysely<Database>) {
 
     /**
      * Records `content` as exactly version `version`, with `messages` in the outbox in the same transaction:
-     * false (and nothing written) when that version exists already — another save took the number first. The
+     * undefined (and nothing written) when that version exists already — another save took the number first. The
      * primary key decides, so of concurrent commits of one number exactly one succeeds, on either engine.
      */
     async commit(bucket: string, key: string, version: number, content: VersionContent, messages: (created: ObjectVersion) => OutboxMessage[], now: Date = new Date()): Promise<ObjectVersion | undefined> {
