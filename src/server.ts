@@ -26,10 +26,7 @@ export async function startServer(config: Config, options: { announce?: boolean 
   const services = await openServices(config, log, () => url, { cached: true });
   services.database.checkpointInBackground?.();
   const root = await ensureRootAccount(config, services);
-  if (announce && root.created) {
-    const where = root.file ? `; its secret is in ${root.file}` : '';
-    process.stdout.write(`root account ${root.credentials.AccountId}: AccessKeyId ${root.credentials.AccessKeyId}${where}\n`);
-  }
+  if (announce) announceRootAccount(root);
   const app = buildApp(services);
   const address = await app.listen({ host: config.host, port: config.port });
   const port = new URL(address).port;
@@ -37,7 +34,7 @@ export async function startServer(config: Config, options: { announce?: boolean 
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
   log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
-  if (announce) process.stdout.write(`imm-weboffice listening on ${url}\n`);
+  if (announce) announceListening(url);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -52,6 +49,20 @@ export async function startServer(config: Config, options: { announce?: boolean 
       log.info({ event: 'server.stopped' }, 'stopped');
     })());
   return { url, app, services, root: { ...root.credentials, file: root.file }, stop };
+}
+
+/**
+ * What stdout carries (the README's promise): on a first start the root account and its AccessKeyId (never the
+ * secret), then the ready line. Also printed by the primary of several workers (workers.ts).
+ */
+export function announceRootAccount(root: Awaited<ReturnType<typeof ensureRootAccount>>): void {
+  if (!root.created) return;
+  const where = root.file ? `; its secret is in ${root.file}` : '';
+  process.stdout.write(`root account ${root.credentials.AccountId}: AccessKeyId ${root.credentials.AccessKeyId}${where}\n`);
+}
+
+export function announceListening(url: string): void {
+  process.stdout.write(`imm-weboffice listening on ${url}\n`);
 }
 
 /** For `imm-weboffice serve`: stop cleanly on SIGTERM/SIGINT, exit non-zero if stopping fails. */

@@ -10,7 +10,7 @@ import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { openServices } from './services.js';
 import { ensureRootAccount } from './bootstrap.js';
-import { startServer, stopOnSignals } from './server.js';
+import { announceListening, announceRootAccount, startServer, stopOnSignals } from './server.js';
 
 interface Listening {
   type: 'imm-weboffice.listening';
@@ -28,11 +28,7 @@ export async function serveWithWorkers(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const services = await openServices(config, log);
   try {
-    const root = await ensureRootAccount(config, services);
-    if (root.created) {
-      const where = root.file ? `; its secret is in ${root.file}` : '';
-      process.stdout.write(`root account ${root.credentials.AccountId}: AccessKeyId ${root.credentials.AccessKeyId}${where}\n`);
-    }
+    announceRootAccount(await ensureRootAccount(config, services));
   } finally {
     await services.database.close();
   }
@@ -48,7 +44,7 @@ export async function serveWithWorkers(config: Config): Promise<void> {
       if (!announced && listening.size === config.workers) {
         announced = true;
         log.info({ event: 'server.listening', url: message.url, workers: config.workers }, 'ready');
-        process.stdout.write(`imm-weboffice listening on ${message.url}\n`);
+        announceListening(message.url);
       }
     });
     worker.on('exit', (code, signal) => {

@@ -1,4 +1,4 @@
-import { newRowId } from '../core/rowIds.js';
+import { writeCallRecords } from './callRecords.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditRecordsTable, Database } from './schema.js';
 
@@ -9,8 +9,7 @@ export function auditStore(db: Kysely<Database>) {
   return {
     /** Writes a request's decisions in one statement. */
     async recordAll(records: readonly AuditRecord[]): Promise<void> {
-      if (records.length === 0) return;
-      await db.insertInto('audit_records').values(records.map((record) => ({ id: newRowId(), ...record }))).execute();
+      await writeCallRecords(db, { audit: records });
     },
 
     async list(filter: { sinceMs?: number; accountId?: string; limit?: number }): Promise<AuditRecord[]> {

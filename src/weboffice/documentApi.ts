@@ -14,6 +14,7 @@ import { accessHashOf, bearerToken, checkAccess, checkHolder, holderHashOf } fro
 import { documentContentType, extensionOf, viewerFor } from './contentTypes.js';
 import { effectiveWatermark } from './watermark.js';
 import { EncryptedPdf, firstPages, stampWatermark, textToPdf } from './pdf.js';
+import { percentEncode } from '../api/signature.js';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -170,6 +171,5 @@ function baseName(filename: string): string {
 /** `attachment` with the name in RFC 5987 form (any character), and a plain ASCII fallback. */
 function attachment(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  const encoded = encodeURIComponent(filename).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${percentEncode(filename)}`;
 }

@@ -15,9 +15,12 @@ import type { DocumentAccess } from '../store/webofficeAccess.js';
 
 const REALM = 'Bearer realm="imm-weboffice"';
 
-/** A 401 of the document API: the code's catalog status is the RPC API's; a bearer-token API answers 401. */
-function unauthorized(code: ErrorCode, message?: string, error = 'invalid_token'): ApiError {
-  return new ApiError(code, [], { message, status: 401, headers: { 'www-authenticate': `${REALM}, error="${error}"` } });
+/**
+ * A 401 of the document API: the code's catalog status is the RPC API's; a bearer-token API answers 401. A
+ * request without credentials gets the challenge alone, with no `error` (RFC 6750 §3.1).
+ */
+function unauthorized(code: ErrorCode, message?: string, error: string | null = 'invalid_token'): ApiError {
+  return new ApiError(code, [], { message, status: 401, headers: { 'www-authenticate': error === null ? REALM : `${REALM}, error="${error}"` } });
 }
 
 const TOKEN = /^[0-9a-f]{32}$/;
@@ -25,10 +28,7 @@ const TOKEN = /^[0-9a-f]{32}$/;
 /** Step 1: the access token of `Authorization: Bearer <token>` (never from the URL). */
 export function bearerToken(authorization: string | undefined): string {
   const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
-  if (!match) {
-    const missing = 'The header Authorization: Bearer <AccessToken> is required (a token is never accepted in the URL).';
-    throw new ApiError('InvalidToken', [], { message: missing, status: 401, headers: { 'www-authenticate': REALM } });
-  }
+  if (!match) throw unauthorized('InvalidToken', 'The header Authorization: Bearer <AccessToken> is required (a token is never accepted in the URL).', null);
   return match[1];
 }
 
