@@ -24,6 +24,7 @@ import { seedSessions, type SeededPair } from './seed.js';
 import { writeRequestFiles } from './requests.js';
 import { runOpenLoop, runWrk, type LoadResult } from './loadGenerators.js';
 import { runPeer } from './peer.js';
+import { cpuSecondsOfTree, residentMbOfTree } from './processTree.js';
 import { randomBytes } from 'node:crypto';
 import { fileIdOf } from '../src/documents/checkDocument.js';
 import { parseSourceUri } from '../src/tokens/webofficeOptions.js';
@@ -38,6 +39,8 @@ interface Options {
   peer: boolean;
   profile?: string;
   results?: string;
+  only?: string;
+  nodeArgs?: string;
 }
 
 export interface ResultRow {
@@ -52,6 +55,8 @@ export interface ResultRow {
   errors: number;
   /** The server's resident memory after the workload (all its processes), MB. */
   rss_mb?: number;
+  /** The server's CPU time (user + system, all its processes) per answered request, microseconds. */
+  cpu_us_per_request?: number;
   note?: string;
 }
 
@@ -65,59 +70,58 @@ const program = new Command('bench')
   .option('--no-growth', 'skip the growth runs')
   .option('--no-peer', 'skip oidc-provider')
   .option('--results <file>', 'where to write the results (default bench/results/latest.json)')
+  .option('--only <workloads>', 'run only these workloads of each engine (comma-separated: refresh, acs3, generate, check, open-loop)')
+  .option('--node-args <args>', 'more node options for each server (space-separated, e.g. "--trace-deopt")')
   .option('--profile <dir>', 'write a CPU profile of each server (node --cpu-prof) into this folder; summarize with node dist/bench/profileSummary.js FILE')
   .parse();
 const options = program.opts<Options>();
+const only = options.only ? new Set(options.only.split(',')) : undefined;
+/** Whether a workload of each engine runs (`--only`). */
+const runs = (workload: string) => !only || only.has(workload);
 const seconds = options.seconds ?? (options.quick ? 3 : 10);
 const workerCounts = options.workers.split(',').map(Number);
 const connections = options.connections;
 const WRK_THREADS = 1;
 /** Refreshes a phase may need: more than the fastest run could use in its time. */
 const perPhase = Math.ceil(seconds * 9000);
+/**
+ * Each measured phase follows a warm-up of the same workload on requests of its own: V8 compiles the hot
+ * path during the first thousands of requests (a profile of a cold server showed its optimizing compiler at
+ * 15–24 % of the CPU, fading after about 5 000 refreshes), and the figures are of the server as it runs, not as
+ * it starts.
+ */
+const WARM_UP_SECONDS = Math.min(seconds, options.quick ? 2 : 5);
+const perWarmUp = Math.ceil(WARM_UP_SECONDS * 9000);
 const PROJECT = 'bench';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'imm-bench-'));
 const results: ResultRow[] = [];
 
-function residentMbOfTree(pid: number): number {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      for (const task of fs.readdirSync(`/proc/${pids[i]}/task`)) {
-        const children = fs.readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
-        if (children) pids.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  let kb = 0;
-  for (const p of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      /* gone */
-    }
-  }
-  return kb / 1024;
-}
-
 function row(workload: string, engine: string, workersCount: number, sessions: number, r: LoadResult, extra: Partial<ResultRow> = {}): ResultRow {
-  const result: ResultRow = { workload, engine, workers: workersCount, sessions, rps: Math.round(r.rps), p50_ms: round(r.p50_ms), p99_ms: round(r.p99_ms), p999_ms: round(r.p999_ms), errors: r.errors, ...extra };
+  const cpu = r.serverCpuSeconds !== undefined && r.requests > 0 ? { cpu_us_per_request: Math.round((r.serverCpuSeconds / r.requests) * 1e6) } : {};
+  const result: ResultRow = { workload, engine, workers: workersCount, sessions, rps: Math.round(r.rps), p50_ms: round(r.p50_ms), p99_ms: round(r.p99_ms), p999_ms: round(r.p999_ms), errors: r.errors, ...cpu, ...extra };
   results.push(result);
   const mem = result.rss_mb !== undefined ? `${result.rss_mb.toFixed(0)} MB` : '';
   console.log(
-    `${workload.padEnd(22)} ${engine.padEnd(9)} ${String(workersCount).padStart(2)} ${String(sessions).padStart(8)} ${String(result.rps).padStart(8)} ${result.p50_ms.toFixed(2).padStart(8)} ${result.p99_ms.toFixed(2).padStart(8)} ${result.p999_ms.toFixed(2).padStart(8)} ${String(result.errors).padStart(6)} ${mem.padStart(7)} ${result.note ?? ''}`,
+    `${workload.padEnd(22)} ${engine.padEnd(9)} ${String(workersCount).padStart(2)} ${String(sessions).padStart(8)} ${String(result.rps).padStart(8)} ${result.p50_ms.toFixed(2).padStart(8)} ${result.p99_ms.toFixed(2).padStart(8)} ${result.p999_ms.toFixed(2).padStart(8)} ${String(result.errors).padStart(6)} ${mem.padStart(7)} ${String(result.cpu_us_per_request ?? '').padStart(6)} ${result.note ?? ''}`,
   );
   return result;
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+const thousandths = (n: number) => Number(n.toFixed(3));
 
-async function wrkPhase(url: string, name: string, requests: RawRequest[], cycle = false): Promise<LoadResult> {
+async function wrkPhase(url: string, name: string, requests: RawRequest[], serverPid: number, cycle = false, warmUp?: RawRequest[]): Promise<LoadResult> {
+  if (warmUp) await wrkRun(url, `${name}-warm-up`, warmUp, WARM_UP_SECONDS, cycle);
+  const cpuBefore = cpuSecondsOfTree(serverPid);
+  const result = await wrkRun(url, name, requests, seconds, cycle);
+  return { ...result, serverCpuSeconds: cpuSecondsOfTree(serverPid) - cpuBefore };
+}
+
+async function wrkRun(url: string, name: string, requests: RawRequest[], runSeconds: number, cycle: boolean): Promise<LoadResult> {
   const dir = path.join(work, name);
   writeRequestFiles(dir, requests, new URL(url).host, WRK_THREADS);
   try {
-    return await runWrk(url, dir, { seconds, connections, threads: WRK_THREADS, cycle });
+    return await runWrk(url, dir, { seconds: runSeconds, connections, threads: WRK_THREADS, cycle });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -130,7 +134,7 @@ async function ceiling(credentials: { AccessKeyId: string; AccessKeySecret: stri
   try {
     // The same kind of request as a refresh (a signed form of the same size), replayed in a cycle.
     const requests = Array.from({ length: 2000 }, () => refreshRequest(credentials, { AccessToken: '0'.repeat(32), RefreshToken: '1'.repeat(32) }));
-    const r = await wrkPhase(url, 'ceiling', requests, true);
+    const r = await wrkPhase(url, 'ceiling', requests, child.pid!, true, requests);
     return row('ceiling node:http', '-', 1, 0, r, { note: `wrk itself used ${(r.generatorCores ?? 0).toFixed(2)} cores` });
   } finally {
     child.kill('SIGTERM');
@@ -163,7 +167,7 @@ async function start(engine: 'sqlite' | 'postgres', workersCount: number): Promi
     IMM_DB_POOL_SIZE: '10',
     IMM_DATA_DIR: makeDataDir('imm-bench-'),
     ...(schema ? { IMM_DATABASE_URL: schema.url } : {}),
-  }, options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : []);
+  }, [...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : []), ...(options.nodeArgs?.split(' ').filter(Boolean) ?? [])]);
   const client = popClient(server, server.root);
   await client.call('CreateProject', { ProjectName: PROJECT });
   const sourceUri = await putDocument(server, server.root.AccountId, 'bench-docs', 'report.docx', Buffer.alloc(64 * 1024, 'x'));
@@ -186,28 +190,34 @@ async function benchEngine(engine: 'sqlite' | 'postgres', workersCount: number):
   const { server } = running;
   let refreshRow: ResultRow | undefined;
   try {
-    const pairs = await seedSessions(seedTarget(running), 3 * perPhase, 3 * perPhase);
-    const sessions = 3 * perPhase + 1;
+    const seeded = await seedSessions(seedTarget(running), 3 * perPhase + 2 * perWarmUp, 3 * perPhase + 2 * perWarmUp);
+    const warmUpPairs = seeded.slice(0, 2 * perWarmUp);
+    const pairs = seeded.slice(2 * perWarmUp);
+    const sessions = seeded.length + 1;
     const rss = () => residentMbOfTree(server.process.pid!);
-    refreshRow = row('refresh (RPC)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh', pairs.slice(0, perPhase).map((p) => refreshRequest(server.root, p))), { rss_mb: rss() });
-    row('refresh (ACS3)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh-acs3', pairs.slice(perPhase, 2 * perPhase).map((p) => refreshAcs3Request(server, p))), { rss_mb: rss() });
-    const generate = Array.from({ length: Math.ceil(perPhase / 2) }, () =>
-      rpcRawRequest(server.root, { ProjectName: PROJECT, SourceURI: running.sourceUri, User: JSON.stringify({ Id: 'bench', Name: 'Bench' }) }, { action: 'GenerateWebofficeToken' }),
-    );
-    row('generate', engine, workersCount, sessions, await wrkPhase(server.url, 'generate', generate), { rss_mb: rss() });
-    // The access-token check the page makes on every call of the document API (read-only: replayed in a cycle
-    // over 2000 live tokens, each opened first so that its holder is registered).
-    const file = fileIdOf(parseSourceUri(running.sourceUri));
-    const checks: RawRequest[] = [];
-    for (const p of pairs.slice(2 * perPhase, 2 * perPhase + 2000)) {
-      const holder = randomBytes(16).toString('hex');
-      const headers = { authorization: `Bearer ${p.AccessToken}`, 'x-weboffice-holder': holder };
-      const opened = await fetch(`${server.url}/office/api/v1/files/${file}/open`, { method: 'POST', headers });
-      if (opened.status !== 200) throw new Error(`opening a seeded session for the check: ${opened.status} ${await opened.text()}`);
-      checks.push({ method: 'GET', path: `/office/api/v1/files/${file}`, headers });
+    if (runs('refresh')) refreshRow = row('refresh (RPC)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh', pairs.slice(0, perPhase).map((p) => refreshRequest(server.root, p)), server.process.pid!, false, warmUpPairs.slice(0, perWarmUp).map((p) => refreshRequest(server.root, p))), { rss_mb: rss() });
+    if (runs('acs3')) row('refresh (ACS3)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh-acs3', pairs.slice(perPhase, 2 * perPhase).map((p) => refreshAcs3Request(server, p)), server.process.pid!, false, warmUpPairs.slice(perWarmUp).map((p) => refreshAcs3Request(server, p))), { rss_mb: rss() });
+    if (runs('generate')) {
+      const generate = (count: number) => Array.from({ length: count }, () =>
+        rpcRawRequest(server.root, { ProjectName: PROJECT, SourceURI: running.sourceUri, User: JSON.stringify({ Id: 'bench', Name: 'Bench' }) }, { action: 'GenerateWebofficeToken' }),
+      );
+      row('generate', engine, workersCount, sessions, await wrkPhase(server.url, 'generate', generate(Math.ceil(perPhase / 2)), server.process.pid!, false, generate(Math.ceil(perWarmUp / 2))), { rss_mb: rss() });
     }
-    row('access-token check', engine, workersCount, sessions, await wrkPhase(server.url, 'check', checks, true), { rss_mb: rss() });
-    if (engine === 'sqlite' && workersCount === 1 && refreshRow.rps > 0) {
+    if (runs('check')) {
+      // The access-token check the page makes on every call of the document API (read-only: replayed in a cycle
+      // over 2000 live tokens, each opened first so that its holder is registered).
+      const file = fileIdOf(parseSourceUri(running.sourceUri));
+      const checks: RawRequest[] = [];
+      for (const p of pairs.slice(2 * perPhase, 2 * perPhase + 2000)) {
+        const holder = randomBytes(16).toString('hex');
+        const headers = { authorization: `Bearer ${p.AccessToken}`, 'x-weboffice-holder': holder };
+        const opened = await fetch(`${server.url}/office/api/v1/files/${file}/open`, { method: 'POST', headers });
+        if (opened.status !== 200) throw new Error(`opening a seeded session for the check: ${opened.status} ${await opened.text()}`);
+        checks.push({ method: 'GET', path: `/office/api/v1/files/${file}`, headers });
+      }
+      row('access-token check', engine, workersCount, sessions, await wrkPhase(server.url, 'check', checks, server.process.pid!, true, checks), { rss_mb: rss() });
+    }
+    if (runs('open-loop') && engine === 'sqlite' && workersCount === 1 && refreshRow && refreshRow.rps > 0) {
       // Open loop at half the saturation just measured, on fresh pairs.
       const rate = Math.round(refreshRow.rps / 2);
       const fresh = pairs.slice(2 * perPhase + 2000).map((p) => refreshRequest(server.root, p));
@@ -224,9 +234,10 @@ async function growth(engine: 'sqlite' | 'postgres', sizes: number[]): Promise<v
   for (const size of sizes) {
     const running = await start(engine, 1);
     try {
-      const pairs = await seedSessions(seedTarget(running), Math.max(size, perPhase), perPhase);
-      const sessions = Math.max(size, perPhase) + 1;
-      const r = await wrkPhase(running.server.url, 'growth', pairs.map((p) => refreshRequest(running.server.root, p)));
+      const seeded = await seedSessions(seedTarget(running), Math.max(size, perPhase + perWarmUp), perPhase + perWarmUp);
+      const sessions = Math.max(size, perPhase + perWarmUp) + 1;
+      const requests = seeded.map((p) => refreshRequest(running.server.root, p));
+      const r = await wrkPhase(running.server.url, 'growth', requests.slice(perWarmUp), running.server.process.pid!, false, requests.slice(0, perWarmUp));
       row('refresh growth', engine, 1, sessions, r, { rss_mb: residentMbOfTree(running.server.process.pid!) });
     } finally {
       await stop(running);
@@ -245,7 +256,7 @@ function wrkVersionLine(): string {
 
 const machine = { cores: os.cpus().length, node: process.version, cpu: os.cpus()[0]?.model ?? '?' };
 console.log(`# imm-weboffice bench ${new Date().toISOString()}: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; wrk ${WRK_THREADS} thread, ${connections} connections, ${seconds} s per phase; RATE LIMITS OFF`);
-console.log(`${'workload'.padEnd(22)} ${'engine'.padEnd(9)} ${'w'.padStart(2)} ${'sessions'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(8)} ${'errors'.padStart(6)} ${'rss'.padStart(7)}`);
+console.log(`${'workload'.padEnd(22)} ${'engine'.padEnd(9)} ${'w'.padStart(2)} ${'sessions'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(8)} ${'errors'.padStart(6)} ${'rss'.padStart(7)} ${'cpu µs'.padStart(6)}`);
 
 const ceilingRow = await ceiling({ AccessKeyId: 'LTAIbench', AccessKeySecret: 'bench' });
 const engines: ('sqlite' | 'postgres')[] = [];
@@ -271,9 +282,9 @@ if (options.peer) {
 
 const sqliteRefresh = refreshRows.get('sqlite/1');
 const ratios = {
-  refresh_vs_node_http: sqliteRefresh ? round((sqliteRefresh.rps / ceilingRow.rps) * 1000) / 1000 : null,
+  refresh_vs_node_http: sqliteRefresh ? thousandths(sqliteRefresh.rps / ceilingRow.rps) : null,
   refresh_vs_oidc_provider: sqliteRefresh && peerRow ? round(sqliteRefresh.rps / peerRow.rps) : null,
-  postgres_refresh_vs_node_http: refreshRows.get('postgres/1') ? round((refreshRows.get('postgres/1')!.rps / ceilingRow.rps) * 1000) / 1000 : null,
+  postgres_refresh_vs_node_http: refreshRows.get('postgres/1') ? thousandths(refreshRows.get('postgres/1')!.rps / ceilingRow.rps) : null,
 };
 console.log(`\nratios (1 process each): ${JSON.stringify(ratios)}`);
 const resultsFile = options.results ? path.resolve(options.results) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/results/latest.json');

@@ -20,6 +20,8 @@ export interface LoadResult {
   errors: number;
   /** CPU seconds the generator itself used per second of the run (wrk only). */
   generatorCores?: number;
+  /** CPU seconds the server (all its processes) used during the run, when its pid was given. */
+  serverCpuSeconds?: number;
 }
 
 const REPLAY_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/wrk/replay.lua');

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawRequest } from '../test/helpers/signedHttp.js';
 import { runWrk, type LoadResult } from './loadGenerators.js';
+import { cpuSecondsOfTree } from './processTree.js';
 import { PEER_CLIENT } from './peerClient.js';
 import { writeRequestFiles } from './requests.js';
 
@@ -119,7 +120,9 @@ export async function runPeer(options: { seconds: number; connections: number; t
     const dir = path.join(options.work, 'peer');
     writeRequestFiles(dir, tokens.map(peerRefreshRequest), new URL(issuer).host, options.threads);
     try {
-      const result = await runWrk(issuer, dir, { seconds: options.seconds, connections: options.connections, threads: options.threads });
+      const cpuBefore = cpuSecondsOfTree(child.pid!);
+      const loaded = await runWrk(issuer, dir, { seconds: options.seconds, connections: options.connections, threads: options.threads });
+      const result = { ...loaded, serverCpuSeconds: cpuSecondsOfTree(child.pid!) - cpuBefore };
       return { sessions: tokens.length, mintSeconds, result, ranOut: result.requests >= tokens.length };
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { constants, existsSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, statfsSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,23 @@ const LINK_REFUSED = ['ELOOP', 'EMLINK']; // what O_NOFOLLOW answers for a link 
 /** Linux names the real path of an open descriptor; elsewhere the name's real path and the inode are compared. */
 const DESCRIPTOR_PATHS = process.platform === 'linux' && existsSync('/proc/self/fd');
 
+/** Filesystems whose metadata calls go over a network (statfs magic numbers): NFS, SMB/CIFS, FUSE, Ceph, AFS, 9p. */
+const NETWORK_FILESYSTEMS = new Set([0x6969, 0xff534d42, 0xfe534d42, 0x517b, 0x65735546, 0x00c36400, 0x5346414f, 0x01021997]);
+
+/**
+ * Whether the documents live on a local filesystem, where checking an object (open, fstat, readlink, close) takes
+ * about 10 µs of system calls done at once, against about 60 µs of CPU through libuv's thread pool (measured on
+ * the development machine). On a network filesystem each call waits for a round trip, which must not stall
+ * the event loop: the thread pool is used there.
+ */
+function isLocalFilesystem(folder: string): boolean {
+  try {
+    return !NETWORK_FILESYSTEMS.has(Number(statfsSync(folder).type));
+  } catch {
+    return false; // not there yet, or statfs unsupported: the asynchronous path works everywhere
+  }
+}
+
 /** MD5 in OSS's spelling: upper-case hex. */
 const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
@@ -28,9 +45,10 @@ type Opened = { handle: fs.FileHandle; stat: Stats };
  * so an object is only ever its own file inside its own bucket's folder. Everything created is private to the
  * service's user: folders 0700, documents 0600.
  */
-export function fileSystemObjectStore(root: string, options: { descriptorPaths?: boolean } = {}): ObjectStore {
+export function fileSystemObjectStore(root: string, options: { descriptorPaths?: boolean; synchronousChecks?: boolean } = {}): ObjectStore {
   const descriptorPaths = options.descriptorPaths ?? DESCRIPTOR_PATHS;
   let realRoot: string | undefined;
+  let synchronousChecks = options.synchronousChecks;
 
   /** The root's real path; undefined while it does not exist, unless `create` (then it is made, 0700). */
   async function rootPath(create: boolean): Promise<string | undefined> {
@@ -95,6 +113,30 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
     }
   }
 
+  /**
+   * `headObject` on a local filesystem: the same checks as openObject (no link followed, the descriptor's real
+   * path is the object's), in system calls made at once. Only with /proc/self/fd, which makes the check one call.
+   */
+  function statObjectNow(base: string, bucket: string, key: string): ObjectStat | undefined {
+    const file = path.join(base, ...componentsOf(bucket, key));
+    let fd: number;
+    try {
+      fd = openSync(file, READ_FLAGS);
+    } catch (err) {
+      if (LINK_REFUSED.includes((err as NodeJS.ErrnoException).code ?? '')) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+      if (isGone(err)) return undefined;
+      throw err;
+    }
+    try {
+      const stat = fstatSync(fd);
+      const real = readlinkSync(`/proc/self/fd/${fd}`);
+      if (real !== file && !(real === `${file} (deleted)` && stat.nlink === 0)) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+      return stat.isFile() ? statOf(stat) : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /** Runs `use` on the object's file opened for reading (see openObject), or returns undefined when there is none. */
   async function withObject<T>(bucket: string, key: string, use: (opened: Opened) => Promise<T>): Promise<T | undefined> {
     const opened = await openObject(bucket, key);
@@ -139,6 +181,12 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
 
   return {
     async headObject(bucket, key) {
+      if (descriptorPaths) {
+        const base = await rootPath(false);
+        if (!base) return undefined;
+        synchronousChecks ??= isLocalFilesystem(base);
+        if (synchronousChecks) return statObjectNow(base, bucket, key);
+      }
       return withObject(bucket, key, async ({ stat }) => statOf(stat));
     },
     async readObject(bucket, key) {

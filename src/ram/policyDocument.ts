@@ -235,7 +235,34 @@ const TRUST_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRo
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** `maxLength`: MAX_SESSION_POLICY_LENGTH for session policies, else RAM's document limit. */
+/**
+ * Parsed documents by kind, limit and text. A refresh through a role parses its trust policy on every call
+ * (the role's row comes from a cache, its document as text); a document's meaning depends on nothing but
+ * these three, so the parse is kept. Bounded: the oldest entry goes first.
+ */
+const parsedDocuments = new Map<string, PolicyDocument>();
+const PARSED_DOCUMENTS_KEPT = 2000;
+
 export function parsePolicyDocument(text: string, kind: PolicyKind, maxLength = MAX_POLICY_DOCUMENT_LENGTH): PolicyDocument {
+  const cacheKey = typeof text === 'string' ? `${kind}:${maxLength}:${text}` : undefined;
+  const known = cacheKey === undefined ? undefined : parsedDocuments.get(cacheKey);
+  if (known) return known;
+  const parsed = parseDocumentText(text, kind, maxLength);
+  if (parsedDocuments.size >= PARSED_DOCUMENTS_KEPT) parsedDocuments.delete(parsedDocuments.keys().next().value!);
+  parsedDocuments.set(cacheKey!, deepFreeze(parsed));
+  return parsed;
+}
+
+/** The cached documents are shared by every caller: none may change one. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function parseDocumentText(text: string, kind: PolicyKind, maxLength: number): PolicyDocument {
   if (typeof text !== 'string') throw new MalformedPolicyDocumentError('PolicyDocument', 'must be a JSON string');
   if (text.length > maxLength) {
     throw new MalformedPolicyDocumentError('PolicyDocument', `is ${text.length} characters long, more than the limit of ${maxLength}`);

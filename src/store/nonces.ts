@@ -1,16 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { transactionPerWrite, type WriteTransaction } from './groupCommit.js';
 
 /** The signature-nonce replay cache, in the database so that every node shares it. */
-export function nonceStore(db: Kysely<Database>) {
+export function nonceStore(db: Kysely<Database>, write: WriteTransaction = transactionPerWrite(db)) {
   return {
     /** Records a nonce; false when the same key used it before (the primary key decides, atomically). */
     async remember(accessKeyId: string, nonce: string, expiresMs: number): Promise<boolean> {
-      const result = await db
+      const result = await write((trx) => trx
         .insertInto('signature_nonces')
         .values({ access_key_id: accessKeyId, nonce, expires_ms: expiresMs })
         .onConflict((oc) => oc.columns(['access_key_id', 'nonce']).doNothing())
-        .executeTakeFirst();
+        .executeTakeFirst());
       return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
     },
 

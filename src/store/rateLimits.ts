@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, RateLimitWindowsTable } from './schema.js';
+import { transactionPerWrite, type WriteTransaction } from './groupCommit.js';
 
 export type RateLimitScope = RateLimitWindowsTable['scope'];
 
@@ -8,16 +9,16 @@ export type RateLimitScope = RateLimitWindowsTable['scope'];
  * per request and scope (`insert … on conflict do update set count = count + 1 returning count`, SQLite ≥ 3.35
  * and PostgreSQL alike): concurrent requests on any node each see a distinct count.
  */
-export function rateLimitStore(db: Kysely<Database>) {
+export function rateLimitStore(db: Kysely<Database>, write: WriteTransaction = transactionPerWrite(db)) {
   return {
     /** Counts one more request of `key` in the window starting at `windowMs`; returns the count so far. */
     async increment(scope: RateLimitScope, key: string, windowMs: number): Promise<number> {
-      const row = await db
+      const row = await write((trx) => trx
         .insertInto('rate_limit_windows')
         .values({ scope, key, window_ms: windowMs, count: 1 })
         .onConflict((oc) => oc.columns(['scope', 'key', 'window_ms']).doUpdateSet((eb) => ({ count: eb('rate_limit_windows.count', '+', 1) })))
         .returning('count')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirstOrThrow());
       return Number(row.count);
     },
 

@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
+import { transactionPerWrite, type WriteTransaction } from './groupCommit.js';
 import { callRecordRows, writeCallRecords } from './callRecords.js';
 import { open, seal } from '../crypto/aead.js';
 import { resealAll, type ResealResult } from '../crypto/masterKey.js';
@@ -10,7 +11,7 @@ import type { NewTokenRow, SessionRecord, SessionSecrets, SessionStore, TokenRec
 const secretsAad = (sessionId: string) => `weboffice-session-secrets:${sessionId}`;
 
 /** WebOffice sessions and their token pairs, on either engine. A session's secret options are sealed under the master key. */
-export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionStore & SessionQueries {
+export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: WriteTransaction = transactionPerWrite(db)): SessionStore & SessionQueries {
   const toSessionRecord = (row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>): SessionRecord => ({
     id: row.id,
     accountId: row.account_id,
@@ -40,7 +41,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
 
   return {
     async createSession(session, first, records) {
-      await db.transaction().execute(async (trx) => {
+      await write(async (trx) => {
         await trx
           .insertInto('weboffice_sessions')
           .values({
@@ -73,7 +74,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
     async rotate(args) {
       if (postgres) return retryOnConflict(() => rotateInOneStatement(db, args));
       const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed, records } = args;
-      return retryOnConflict(() => db.transaction().execute(async (trx) => {
+      return write(async (trx) => {
         // The write comes first: on SQLite it takes the write lock at once (so a second process waits on
         // the busy timeout rather than failing on a stale snapshot); on PostgreSQL the row lock makes a
         // concurrent update re-check `spent_at_ms is null` and match nothing.
@@ -91,7 +92,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer): SessionSt
         await trx.updateTable('weboffice_sessions').set({ expires_ms: successor.refreshExpiresMs }).where('id', '=', sessionId).execute();
         await writeCallRecords(trx, records);
         return true;
-      }));
+      });
     },
 
     async revokeSession(sessionId, reason, nowMs) {

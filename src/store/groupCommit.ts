@@ -1,0 +1,81 @@
+/**
+ * Group commit for SQLite. A commit there costs far more than the statements it commits: every page the
+ * transaction touched is written to the write-ahead log (two `pwrite`s a page, a checksum, the locks), about
+ * 150 µs for a refresh's rotation on the development machine against 60 µs for its five statements. Writes
+ * that arrive together (the requests of one turn of the event loop) are therefore run in one transaction,
+ * each inside a savepoint of its own, and committed once; every caller's promise settles only after that
+ * commit, so a reply still never tells of a write that a crash could lose. A write that fails rolls back to
+ * its savepoint alone: the others commit.
+ *
+ * PostgreSQL runs each write in a transaction of its own on the pool, as before: its connections work in
+ * parallel, and its server groups commits itself.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** A write transaction: the work gets the transaction's handle, and must use nothing else for its SQL. */
+export type WriteTransaction = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+
+/** At most this many writes share a commit: a longer batch would hold the one connection for too long. */
+const MAX_WRITES_PER_COMMIT = 64;
+
+interface PendingWrite {
+  work: (trx: Kysely<Database>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** One transaction per write (PostgreSQL; and SQLite where batching is not wanted). */
+export const transactionPerWrite = (db: Kysely<Database>): WriteTransaction => (work) => db.transaction().execute(work);
+
+export function groupCommit(db: Kysely<Database>): WriteTransaction {
+  let queue: PendingWrite[] = [];
+  let scheduled = false;
+
+  const flush = async () => {
+    const batch = queue.slice(0, MAX_WRITES_PER_COMMIT);
+    queue = queue.slice(batch.length);
+    try {
+      const outcomes = await db.connection().execute(async (conn) => {
+        // IMMEDIATE takes the write lock now: another process (a worker, the CLI) makes this wait on the busy
+        // timeout at the start, instead of failing later on a snapshot it can no longer upgrade.
+        await sql`begin immediate`.execute(conn);
+        const settled: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+        try {
+          for (const pending of batch) {
+            await sql`savepoint grouped_write`.execute(conn);
+            try {
+              settled.push({ ok: true, value: await pending.work(conn) });
+            } catch (error) {
+              await sql`rollback to grouped_write`.execute(conn);
+              settled.push({ ok: false, error });
+            }
+            await sql`release grouped_write`.execute(conn);
+          }
+          await sql`commit`.execute(conn);
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => {});
+          throw error;
+        }
+        return settled;
+      });
+      outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.value) : batch[i].reject(outcome.error)));
+    } catch (error) {
+      // Nothing of the batch was committed (the lock was not had, or the commit failed): each caller fails.
+      for (const pending of batch) pending.reject(error);
+    } finally {
+      scheduled = queue.length > 0;
+      if (scheduled) setImmediate(() => void flush());
+    }
+  };
+
+  return <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!scheduled) {
+        scheduled = true;
+        // After the current turn: the requests parsed in this turn of the event loop join the same commit.
+        setImmediate(() => void flush());
+      }
+    });
+}
