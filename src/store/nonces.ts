@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { transactionPerWrite, type WriteTransaction } from './groupCommit.js';
+import type { WriteTransaction } from './groupCommit.js';
 
 /** The signature-nonce replay cache, in the database so that every node shares it. */
-export function nonceStore(db: Kysely<Database>, write: WriteTransaction = transactionPerWrite(db)) {
+export function nonceStore(db: Kysely<Database>, write: WriteTransaction) {
   return {
     /** Records a nonce; false when the same key used it before (the primary key decides, atomically). */
     async remember(accessKeyId: string, nonce: string, expiresMs: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, RateLimitWindowsTable } from './schema.js';
-import { transactionPerWrite, type WriteTransaction } from './groupCommit.js';
+import type { WriteTransaction } from './groupCommit.js';
 
 export type RateLimitScope = RateLimitWindowsTable['scope'];
 
@@ -9,7 +9,7 @@ export type RateLimitScope = RateLimitWindowsTable['scope'];
  * per request and scope (`insert … on conflict do update set count = count + 1 returning count`, SQLite ≥ 3.35
  * and PostgreSQL alike): concurrent requests on any node each see a distinct count.
  */
-export function rateLimitStore(db: Kysely<Database>, write: WriteTransaction = transactionPerWrite(db)) {
+export function rateLimitStore(db: Kysely<Database>, write: WriteTransaction) {
   return {
     /** Counts one more request of `key` in the window starting at `windowMs`; returns the count so far. */
     async increment(scope: RateLimitScope, key: string, windowMs: number): Promise<number> {

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
-import { transactionPerWrite, type WriteTransaction } from './groupCommit.js';
+import type { WriteTransaction } from './groupCommit.js';
 import { callRecordRows, writeCallRecords } from './callRecords.js';
 import { open, seal } from '../crypto/aead.js';
 import { resealAll, type ResealResult } from '../crypto/masterKey.js';
@@ -11,7 +11,7 @@ import type { NewTokenRow, SessionRecord, SessionSecrets, SessionStore, TokenRec
 const secretsAad = (sessionId: string) => `weboffice-session-secrets:${sessionId}`;
 
 /** WebOffice sessions and their token pairs, on either engine. A session's secret options are sealed under the master key. */
-export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: WriteTransaction = transactionPerWrite(db)): SessionStore & SessionQueries {
+export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: WriteTransaction): SessionStore & SessionQueries {
   const toSessionRecord = (row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>): SessionRecord => ({
     id: row.id,
     accountId: row.account_id,

@@ -1,0 +1,72 @@
+/**
+ * Group commit on SQLite: writes that arrive together share one transaction, each in a savepoint of its own; a
+ * write that fails rolls back alone; and no caller hears of its write before it is committed (another
+ * connection to the file already sees it).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { migrateToLatest, openDatabase, SQLITE_FILE_NAME, type DatabaseHandle } from '../../src/store/database.js';
+import { makeDataDir } from '../helpers/server.js';
+
+let dataDir: string;
+let handle: DatabaseHandle;
+let otherConnection: SQLite.Database;
+
+before(async () => {
+  dataDir = makeDataDir();
+  handle = openDatabase({ dataDir });
+  await migrateToLatest(handle.db);
+  otherConnection = new SQLite(path.join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+});
+
+after(async () => {
+  otherConnection.close();
+  await handle.close();
+});
+
+const insertNonce = (nonce: string) => handle.writeTransaction((trx) => trx.insertInto('signature_nonces').values({ access_key_id: 'LTAIgroup', nonce, expires_ms: Date.now() + 60_000 }).execute());
+const committed = (nonce: string) => otherConnection.prepare('select count(*) as n from signature_nonces where nonce = ?').get(nonce) as { n: number };
+
+test('writes started in the same turn share one transaction: a later one sees an earlier one before either commits', async () => {
+  const seen: number[] = [];
+  await Promise.all(
+    ['a1', 'a2', 'a3'].map((nonce) =>
+      handle.writeTransaction(async (trx) => {
+        await trx.insertInto('signature_nonces').values({ access_key_id: 'LTAIgroup', nonce, expires_ms: 1 }).execute();
+        const row = await trx.selectFrom('signature_nonces').select((eb) => eb.fn.countAll<number>().as('n')).where('nonce', 'in', ['a1', 'a2', 'a3']).executeTakeFirstOrThrow();
+        seen.push(Number(row.n));
+        // None is committed yet, not even the earlier ones: another connection sees none of them.
+        seen.push(committed('a1').n + committed('a2').n + committed('a3').n);
+      }),
+    ),
+  );
+  assert.deepEqual(seen, [1, 0, 2, 0, 3, 0]);
+  for (const nonce of ['a1', 'a2', 'a3']) assert.equal(committed(nonce).n, 1);
+});
+
+test('a write that fails rolls back alone; the others of its commit are kept', async () => {
+  const outcomes = await Promise.allSettled([
+    insertNonce('b1'),
+    handle.writeTransaction(async (trx) => {
+      await trx.insertInto('signature_nonces').values({ access_key_id: 'LTAIgroup', nonce: 'b2', expires_ms: 1 }).execute();
+      throw new Error('refused after writing');
+    }),
+    insertNonce('b3'),
+    insertNonce('b1'), // the primary key refuses a second b1: this write fails, the first b1 stays
+  ]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+  assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /refused after writing/);
+  assert.match(String((outcomes[3] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+  assert.deepEqual(['b1', 'b2', 'b3'].map((n) => committed(n).n), [1, 0, 1]);
+});
+
+test('every write is committed when its promise settles, also in batches larger than one commit takes', async () => {
+  const nonces = Array.from({ length: 200 }, (_, i) => `c${i}`);
+  const visibleAtSettle = await Promise.all(nonces.map(async (nonce) => {
+    await insertNonce(nonce);
+    return committed(nonce).n;
+  }));
+  assert.deepEqual(new Set(visibleAtSettle), new Set([1]));
+});
