@@ -61,7 +61,9 @@ export async function serveWithWorkers(config: Config): Promise<void> {
     stopping = true;
     log.info({ event: 'server.signal', signal, workers: config.workers }, 'stopping the workers');
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    const exited = workers.map((w) => new Promise<number>((resolve) => (w.isDead() ? resolve(0) : w.once('exit', (code) => resolve(code ?? 1)))));
+    // A worker still starting (a replacement, say) has no handler yet and dies of the signal itself: it had
+    // no request to drain, so that is a clean stop too.
+    const exited = workers.map((w) => new Promise<number>((resolve) => (w.isDead() ? resolve(0) : w.once('exit', (code, by) => resolve(by === signal ? 0 : (code ?? 1))))));
     for (const w of workers) w.process.kill(signal);
     void Promise.all(exited).then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
   };
