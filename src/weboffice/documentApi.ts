@@ -10,7 +10,7 @@ import type { Services } from '../services.js';
 import type { DocumentAccess } from '../store/webofficeAccess.js';
 import type { RememberedOptions } from '../tokens/webofficeOptions.js';
 import { formatNanos, parseNanos, NS_PER_MS } from '../tokens/time.js';
-import { readVersion, saveVersion } from '../documents/documentVersions.js';
+import { currentVersion, readVersion, saveVersion } from '../documents/documentVersions.js';
 import { notifyTopicOf, saveNotification } from '../notifications/saveEvents.js';
 import type { ObjectVersion } from '../store/objectVersions.js';
 import { accessHashOf, bearerToken, checkAccess, checkHolder, holderHashOf } from './tokenCheck.js';
@@ -153,7 +153,9 @@ export function documentApi(services: Services): DocumentApi {
       if (ifMatch === undefined) throw new ApiError('PreconditionRequired');
       const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const { bucket, key } = options.source;
-      const current = await services.objectVersions.latest(bucket, key);
+      // The version the file shows now (a file replaced by hand is one too), to tell an unchanged save.
+      const stat = await services.objects.headObject(bucket, key);
+      const current = stat ? await currentVersion(services, bucket, key, stat) : undefined;
       reply.headers(PRIVATE_HEADERS);
       // The very bytes of the version it started from: nothing to save (and nothing to announce).
       if (current?.etag === ifMatch && current.etag === md5Of(content) && current.size === content.length) {

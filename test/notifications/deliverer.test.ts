@@ -25,6 +25,8 @@ interface Received {
   id: string | undefined;
   body: string;
   signed: boolean;
+  /** When it arrived (ms since the epoch). */
+  atMs: number;
 }
 
 /**
@@ -39,7 +41,7 @@ async function receiver(answer: (n: number, id: string | undefined) => number | 
     request.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const id = request.headers[NOTIFICATION_ID_HEADER] as string | undefined;
-      received.push({ id, body, signed: verifyNotification(SECRET, body, request.headers[SIGNATURE_HEADER] as string | undefined) });
+      received.push({ id, body, signed: verifyNotification(SECRET, body, request.headers[SIGNATURE_HEADER] as string | undefined), atMs: Date.now() });
       const answered = await answer(received.length, id);
       if (typeof answered === 'string') response.writeHead(302, { location: answered }).end();
       else response.writeHead(answered).end();
@@ -95,13 +97,19 @@ for (const engine of engines) {
       const version = await save(node, 'retried.docx', 'saved once');
       const running = deliverer(node, hook.url);
       await until(() => hook.received.length >= 4, 'the receiver accepted one');
-      await running.stop();
       const [first] = hook.received;
       const event = JSON.parse(first.body) as SaveEvent;
+      // The accepted answer is recorded before the deliverer stops (stopping mid-attempt gives the row back).
+      await until(async () => Boolean((await node.notificationOutbox.get(event.Id))?.delivered_at_ms), 'the delivery was recorded');
+      await running.stop();
       assert.deepEqual([event.EventType, event.Version, event.ETag, event.SourceURI, event.UserData, event.ProjectName], ['save', version.version, version.etag, `oss://${BUCKET}/retried.docx`, 'opaque', 'docs']);
       for (const attempt of hook.received) {
         assert.deepEqual([attempt.id, attempt.body, attempt.signed], [event.Id, first.body, true]);
       }
+      // Backoff: each retry waits at least 3/4 of base · 2^(attempts so far), so the waits grow.
+      const waits = hook.received.slice(1, 4).map((r, i) => r.atMs - hook.received[i].atMs);
+      waits.forEach((wait, i) => assert.ok(wait >= 0.75 * FAST.retryBaseMs * 2 ** i - 5, `retry ${i + 1} waited ${wait} ms`));
+      assert.ok(waits[2] > waits[0], `the waits grow: ${waits.join(', ')} ms`);
       const row = await node.notificationOutbox.get(event.Id);
       // Four, unless an accepted answer came too late for its attempt: then it is sent again (at least once).
       assert.equal(row?.attempts, hook.received.length);
