@@ -1,7 +1,7 @@
 /**
  * The document API the WebOffice page calls, under /office/api/v1/files/{fileId}: open, info, content (and
- * saving it: PUT with If-Match), versions, export. Every call presents `Authorization: Bearer <AccessToken>` and `X-Weboffice-Holder`, and passes the
- * checks of tokenCheck.ts before anything of the document is read.
+ * saving it: PUT with If-Match), versions, export. Every call presents `Authorization: Bearer <AccessToken>`
+ * and `X-Weboffice-Holder`, and passes the checks of tokenCheck.ts before anything of the document is read.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
