@@ -21,7 +21,7 @@ import { authenticate, type AuthenticationDeps } from './api/authenticate.js';
 import { findCredential } from './access/credentials.js';
 import type { Services } from './services.js';
 import { methodNotAllowed, routeTable } from './api/routeTable.js';
-import { registerWebofficeRoutes } from './weboffice/routes.js';
+import { RAW_BODY_TYPES, registerWebofficeRoutes, takesRawBody } from './weboffice/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -85,6 +85,10 @@ export function buildApp(services: Services) {
   // Only form bodies are accepted, kept as raw bytes: the ACS3 signature covers their exact hash.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // A document's bytes, only where a route takes them (a WebOffice save); anywhere else 415, as before.
+  app.addContentTypeParser(RAW_BODY_TYPES, { parseAs: 'buffer' }, (request, body, done) =>
+    takesRawBody(request.routeOptions.url) ? done(null, body) : done(Object.assign(new Error('unsupported media type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 })),
+  );
 
   // Once stopping, a request still in flight is answered with `Connection: close`: otherwise its keep-alive
   // connection (the SDKs keep connections alive) would hold the process open for the keep-alive timeout.
@@ -168,7 +172,7 @@ export function buildApp(services: Services) {
 
   /** The one place an error becomes a reply: ours as raised, the framework's mapped, anything else a logged 500. */
   function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const known = error instanceof ApiError ? error : (frameworkError(error, config.bodyLimitBytes) ?? requestAborted(error, request) ?? storageUnavailable(error));
+    const known = error instanceof ApiError ? error : (frameworkError(error, request.routeOptions.bodyLimit ?? config.bodyLimitBytes) ?? requestAborted(error, request) ?? storageUnavailable(error));
     if (known?.code === 'ServiceUnavailable') request.log.warn({ err: error, requestId: request.id }, 'database unavailable');
     if (!known) request.log.error({ err: error, requestId: request.id, action: request.action }, 'unexpected failure');
     const { status, body } = errorEnvelope(known ?? error, request.id, hostOf(request), config.errorDocsUrl);

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import path from 'node:path';
+import { parseNotifyTopics, type NotifyTopic } from './notifications/notifyTopics.js';
 
 export interface Config {
   host: string;
@@ -51,6 +52,9 @@ export interface Config {
   errorDocsUrl: string;
   /** CSP `frame-ancestors` of the WebOffice page: who may embed it (sources, space-separated). */
   frameAncestors: string;
+  /** Where save notifications go (IMM_NOTIFY_TOPICS), and how long one delivery attempt may take. */
+  notifyTopics: NotifyTopic[];
+  notifyTimeoutMs: number;
 }
 
 /** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
@@ -93,6 +97,9 @@ export const SETTINGS = {
   tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
   errorDocsUrl: { env: 'IMM_ERROR_DOCS_URL', flag: '--error-docs-url <url>', describe: "Recommend link of this service's own error codes", default: DEFAULT_ERROR_DOCS_URL },
   frameAncestors: { env: 'IMM_FRAME_ANCESTORS', flag: '--frame-ancestors <sources>', describe: "who may embed the WebOffice page (CSP frame-ancestors sources, e.g. 'self' https://app.example.com)", default: '*' },
+  notifyTopics: { env: 'IMM_NOTIFY_TOPICS', flag: '--notify-topics <topics>', describe: 'save notifications: TOPIC=URL,… or a JSON object', default: undefined },
+  notifySecret: { env: 'IMM_NOTIFY_SECRET', flag: '--notify-secret <secret>', describe: 'HMAC-SHA256 key signing notifications (topics without their own)', default: undefined },
+  notifyTimeout: { env: 'IMM_NOTIFY_TIMEOUT', flag: '--notify-timeout <seconds>', describe: 'one delivery attempt of a notification may take this long', default: '10' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -206,5 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     tlsKey: tlsKey && path.resolve(tlsKey),
     errorDocsUrl: text('errorDocsUrl') ?? DEFAULT_ERROR_DOCS_URL,
     frameAncestors: parseFrameAncestors(text('frameAncestors')),
+    notifyTopics: parseNotifyTopics(text('notifyTopics'), text('notifySecret')),
+    notifyTimeoutMs: seconds('notifyTimeout', 10, 0.1),
   };
 }

@@ -5,6 +5,7 @@ import { openServices, type Services } from './services.js';
 import { buildApp } from './app.js';
 import { ensureRootAccount } from './bootstrap.js';
 import { startSweeper } from './sweeper.js';
+import { startNotificationDeliverer } from './notifications/deliverer.js';
 
 export interface RunningServer {
   url: string;
@@ -33,13 +34,15 @@ export async function startServer(config: Config, options: { announce?: boolean 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
-  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
+  const deliverer = startNotificationDeliverer({ outbox: services.notificationOutbox, topics: config.notifyTopics, log }, { timeoutMs: config.notifyTimeoutMs });
+  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location, notifyTopics: config.notifyTopics.map((t) => t.name) }, 'ready');
   if (announce) announceListening(url);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       stopSweeper();
+      await deliverer.stop(); // attempts in flight are given back to the outbox, due at once for any node
       await app.close(); // stops accepting, lets in-flight requests finish
       // A request whose client hung up is still being served: its rotation, usage and audit must land
       // before the database closes under it.

@@ -16,6 +16,7 @@ import { auditStore } from './store/audit.js';
 import { ramStore } from './store/ram/index.js';
 import { rateLimitStore } from './store/rateLimits.js';
 import { objectVersionStore } from './store/objectVersions.js';
+import { notificationOutboxStore } from './store/notificationOutbox.js';
 import { webofficeAccessStore } from './store/webofficeAccess.js';
 import { loadMasterKey } from './crypto/masterKey.js';
 import { cachedStore, noReadCache, readCache, type ReadCache } from './store/readCache.js';
@@ -38,6 +39,8 @@ export interface Services {
   rateLimits: ReturnType<typeof rateLimitStore>;
   objects: ObjectStore;
   objectVersions: ReturnType<typeof objectVersionStore>;
+  /** Save notifications waiting for the deliverer (src/notifications/deliverer.ts). */
+  notificationOutbox: ReturnType<typeof notificationOutboxStore>;
   /** The WebOffice document API's view of sessions: access by token, and each session's holder. */
   webofficeAccess: ReturnType<typeof webofficeAccessStore>;
   /** The per-process caches of keys, RAM, projects and buckets (pass-through for the CLI). */
@@ -84,6 +87,7 @@ export async function openServices(
     rateLimits: rateLimitStore(db, database.writeTransaction),
     objects: fileSystemObjectStore(config.ossDir),
     objectVersions: objectVersionStore(db),
+    notificationOutbox: notificationOutboxStore(db),
     webofficeAccess: webofficeAccessStore(db),
     caches,
     tokenSettings: {

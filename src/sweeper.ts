@@ -7,6 +7,7 @@ export interface SweepResult {
   stsCredentials: number;
   auditRecords: number;
   rateLimitWindows: number;
+  notifications: number;
 }
 
 /**
@@ -15,7 +16,8 @@ export interface SweepResult {
  * - sessions (with all their token pairs) whose last refresh token expired more than IMM_SESSION_RETENTION ago;
  * - usage records and audit records older than IMM_USAGE_RETENTION_DAYS;
  * - temporary (STS) credentials once expired (a request with them is refused from then on anyway);
- * - rate-limit windows that ended more than a minute ago (only the current second's counts matter).
+ * - rate-limit windows that ended more than a minute ago (only the current second's counts matter);
+ * - notifications delivered (or given up) more than IMM_SESSION_RETENTION ago.
  */
 export async function sweep(services: Services, nowMs = Date.now()): Promise<SweepResult> {
   const { config } = services;
@@ -26,6 +28,7 @@ export async function sweep(services: Services, nowMs = Date.now()): Promise<Swe
     stsCredentials: await services.sts.deleteExpired(nowMs - config.sessionRetentionMs),
     auditRecords: await services.audit.deleteBefore(nowMs - config.usageRetentionMs),
     rateLimitWindows: await services.rateLimits.deleteBefore(nowMs - 60_000),
+    notifications: await services.notificationOutbox.deleteSettledBefore(nowMs - config.sessionRetentionMs),
   };
 }
 

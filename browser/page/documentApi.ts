@@ -42,6 +42,28 @@ export interface DocumentInfo {
   Viewer: ViewerKind;
 }
 
+/** What a save answers: the version now current (the next one, or the same for `nochange`). */
+export interface SaveAnswer {
+  Result: 'ok' | 'nochange';
+  Version: number;
+  ETag: string;
+  Size: number;
+}
+
+export interface VersionEntry {
+  Version: number;
+  Size: number;
+  ETag: string;
+  CreatedTime: string;
+}
+
+/** The bytes of one version, with its number and ETag (as the headers name them). */
+export interface VersionContent {
+  bytes: ArrayBuffer;
+  version: number;
+  etag: string;
+}
+
 /** An answer of the document API that is not a success, with the envelope's `Code` (or none for a network failure). */
 export class DocumentApiError extends Error {
   constructor(
@@ -83,17 +105,38 @@ export class DocumentApi {
     return (await this.#fetch('/content', 'GET')).arrayBuffer();
   }
 
+  /** One version's bytes: a number (needs Permission.History unless it is the opened one) or `latest`. */
+  async contentOf(version: number | 'latest'): Promise<VersionContent> {
+    const response = await this.#fetch(`/content?version=${version}`, 'GET');
+    return {
+      bytes: await response.arrayBuffer(),
+      version: Number(response.headers.get('x-weboffice-version')),
+      etag: (response.headers.get('etag') ?? '').replace(/"/g, ''),
+    };
+  }
+
+  /** Saves `bytes` as the next version of the one with `etag` (If-Match): 409 VersionConflict when it is stale. */
+  async save(bytes: Uint8Array, etag: string): Promise<SaveAnswer> {
+    return (await this.#fetch('/content', 'PUT', { body: bytes as BodyInit, headers: { 'Content-Type': 'application/octet-stream', 'If-Match': `"${etag}"` } })).json();
+  }
+
+  /** Every version, newest first (needs Permission.History). */
+  async versions(): Promise<VersionEntry[]> {
+    return ((await (await this.#fetch('/versions', 'GET')).json()) as { Versions: VersionEntry[] }).Versions;
+  }
+
   /** The document as PDF with the watermark stamped on every page (needs Permission.Export). */
   async exportPdf(): Promise<Blob> {
     return (await this.#fetch('/export', 'GET')).blob();
   }
 
-  async #fetch(path: string, method: 'GET' | 'POST'): Promise<Response> {
+  async #fetch(path: string, method: 'GET' | 'POST' | 'PUT', extra: { body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.#base + path, {
         method,
-        headers: { Authorization: `Bearer ${this.token()}`, 'X-Weboffice-Holder': this.holder },
+        body: extra.body,
+        headers: { ...extra.headers, Authorization: `Bearer ${this.token()}`, 'X-Weboffice-Holder': this.holder },
         cache: 'no-store',
         credentials: 'omit',
         referrerPolicy: 'no-referrer',

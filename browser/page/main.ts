@@ -5,7 +5,7 @@
  * info every 5 s, and shuts the document out of the DOM when the token expires, is revoked or is superseded.
  */
 import { MESSAGE_SOURCE, parseSdkMessage, type PageState, type PageToSdk } from '../shared/protocol.js';
-import { DocumentApi, newHolderId, type DocumentInfo } from './documentApi.js';
+import { DocumentApi, DocumentApiError, newHolderId, type DocumentInfo } from './documentApi.js';
 import { canRender, DocumentView } from './documentView.js';
 import { converterNeededWords, isTransient, readyWords, stateForError, WORDS } from './wording.js';
 
@@ -59,8 +59,17 @@ class WebOfficePage {
       if (this.#state === 'waiting' || this.#state === 'expired') void this.#open();
       return;
     }
-    // Nothing to save while the view is read-only.
-    this.#postToParent({ source: MESSAGE_SOURCE, type: 'response', id: message.id, result: { result: 'nochange' } }, this.#parentOrigin ?? event.origin);
+    // `ins.save()`: the view saves its edit (nothing to save while it is read-only or unchanged).
+    const origin = this.#parentOrigin ?? event.origin;
+    const respond = (result: unknown) => this.#postToParent({ source: MESSAGE_SOURCE, type: 'response', id: message.id, result }, origin);
+    if (!this.#view) {
+      respond({ result: 'nochange' });
+      return;
+    }
+    this.#view.save().then(respond, (error: unknown) => {
+      const code = error instanceof DocumentApiError ? error.code : '';
+      respond({ error: { code, message: error instanceof Error ? error.message : String(error) } });
+    });
   }
 
   /** Opens and renders the document; a failure of the network or the service is tried again a few times. */
@@ -75,7 +84,9 @@ class WebOfficePage {
         this.#shutOut('error', converterNeededWords(info.Extension));
         return;
       }
-      this.#view = new DocumentView(this.#root, info, this.#api);
+      this.#view = new DocumentView(this.#root, info, this.#api, (outcome) => {
+        if (this.#parentOrigin !== undefined) this.#postToParent({ source: MESSAGE_SOURCE, type: 'save', ...outcome }, this.#parentOrigin);
+      });
       this.#schedulePoll(attempt);
       const content = await this.#api.content();
       if (attempt !== this.#attempt) return;

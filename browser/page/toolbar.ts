@@ -1,6 +1,7 @@
 /**
  * The toolbar: the document's name, who is viewing (User.Name and Avatar), and print / export / copy — each
- * offered only when the session's Permission grants it. Hidecmb leaves the toolbar out altogether.
+ * offered only when the session's Permission grants it — and save / history when the view edits or may browse
+ * versions. Hidecmb leaves the toolbar out altogether.
  */
 import type { DocumentInfo } from './documentApi.js';
 
@@ -8,6 +9,12 @@ export interface ToolbarActions {
   print(): Promise<void>;
   exportPdf(): Promise<void>;
   copy(): Promise<void>;
+  /** Offered when the view edits the document; resolves with what to tell the person. */
+  save?(): Promise<string>;
+  /** Offered with Permission.History. */
+  history?(): Promise<void>;
+  /** Shown when the session could edit but this format is view-only here. */
+  viewOnly?: string;
 }
 
 function avatarUrl(avatar: string | undefined): string | undefined {
@@ -34,7 +41,7 @@ export function buildToolbar(info: DocumentInfo, actions: ToolbarActions): HTMLE
   notice.className = 'imm-notice';
   notice.setAttribute('role', 'status');
 
-  const button = (name: string, label: string, action: () => Promise<void>, done?: string) => {
+  const button = (name: string, label: string, action: () => Promise<string | void>, done?: string) => {
     const element = document.createElement('button');
     element.type = 'button';
     element.className = `imm-button imm-${name}`;
@@ -44,8 +51,8 @@ export function buildToolbar(info: DocumentInfo, actions: ToolbarActions): HTMLE
       element.disabled = true;
       notice.textContent = '';
       try {
-        await action();
-        if (done) notice.textContent = done;
+        const said = await action();
+        notice.textContent = said ?? done ?? '';
       } catch (error) {
         notice.textContent = `${label} failed: ${(error as Error).message}`;
       } finally {
@@ -55,11 +62,19 @@ export function buildToolbar(info: DocumentInfo, actions: ToolbarActions): HTMLE
     return element;
   };
   const permission = info.Permission;
+  if (actions.save) bar.append(button('save', 'Save', actions.save));
+  if (actions.history) bar.append(button('history', 'History', actions.history));
   // CachePreview sessions cannot print (as in IMM).
   if (permission.Print && !info.CachePreview) bar.append(button('print', 'Print', actions.print));
   if (permission.Export) bar.append(button('export', 'Export PDF', actions.exportPdf));
   if (permission.Copy) bar.append(button('copy', 'Copy', actions.copy, 'Copied.'));
   bar.append(notice);
+  if (actions.viewOnly) {
+    const viewOnly = document.createElement('span');
+    viewOnly.className = 'imm-view-only';
+    viewOnly.textContent = actions.viewOnly;
+    bar.append(viewOnly);
+  }
 
   const user = document.createElement('span');
   user.className = 'imm-user';

@@ -45,3 +45,11 @@ export function stateForError(error: unknown): { state: PageState; message: stri
 export function isTransient(error: unknown): boolean {
   return error instanceof DocumentApiError && (error.status === 0 || error.status === 429 || error.status >= 500);
 }
+
+/** What a save tells a person (the toolbar's notice, the SDK's `save` event). */
+export const SAVE_WORDS = {
+  ok: 'Saved as a new version.',
+  nochange: 'No changes to save.',
+  conflict: 'Someone saved a newer version of this document since you started editing, so your changes were not saved.',
+  viewOnly: (extension: string) => `.${extension} documents are view-only here: only .txt and .csv documents can be edited and saved in this page.`,
+} as const;

@@ -24,8 +24,18 @@ declare namespace aliyun {
     message: string;
   }
 
-  /** Events: one per state, and `fileOpen` once, when the document is first shown. */
-  type EventName = State | 'fileOpen';
+  /**
+   * What the `save` event carries besides the state: how a save ended (`ok`: a new version; `nochange`: nothing
+   * to save; `conflict`: someone saved a newer version first, and the view offers to reload it; `failed`) and the
+   * version now current.
+   */
+  interface SaveEvent extends StateEvent {
+    result: 'ok' | 'nochange' | 'conflict' | 'failed';
+    version: number;
+  }
+
+  /** Events: one per state, `fileOpen` once, when the document is first shown, and `save` after every save. */
+  type EventName = State | 'fileOpen' | 'save';
 
   interface ConfigOptions {
     /** The element the view is mounted in (an iframe is appended to it). */
@@ -54,9 +64,13 @@ declare namespace aliyun {
     setToken(info: TokenInfo): void;
     /** Resolves when the document is shown; rejects if the view closes (expired, revoked, …) before that. */
     ready(): Promise<void>;
-    on(event: EventName, listener: (event: StateEvent) => void): void;
-    off(event: EventName, listener: (event: StateEvent) => void): void;
-    /** Saves the document; `{ result: 'nochange' }` while the view is read-only (editing is not there yet). */
+    on(event: EventName, listener: (event: StateEvent | SaveEvent) => void): void;
+    off(event: EventName, listener: (event: StateEvent | SaveEvent) => void): void;
+    /**
+     * Saves the edit as the document's next version (.txt and .csv, when Permission.Readonly is false):
+     * `{ result: 'nochange' }` when nothing was edited or the view is read-only; rejects (with `code`
+     * `VersionConflict`) when someone saved a newer version first — the view then offers to reload it.
+     */
     save(): Promise<SaveResult>;
     /** Removes the iframe and everything the SDK added, and stops refreshing. */
     destroy(): void;

@@ -13,7 +13,7 @@ import {
 import { StatusView } from './statusView.js';
 import { checkTokenInfo, TokenKeeper, type TokenInfo } from './tokenKeeper.js';
 
-type Listener = (event: aliyun.StateEvent) => void;
+type Listener = (event: aliyun.StateEvent | aliyun.SaveEvent) => void;
 
 const SDK_MESSAGES: Record<'loading' | 'refreshing' | 'expired', string> = {
   loading: 'Opening the document…',
@@ -115,7 +115,13 @@ export class WebOfficeInstance implements aliyun.Instance {
   }
 
   async save(): Promise<aliyun.SaveResult> {
-    const result = (await this.#request('save')) as Partial<aliyun.SaveResult> | null;
+    const result = (await this.#request('save')) as (Partial<aliyun.SaveResult> & { error?: { code?: unknown; message?: unknown } }) | null;
+    if (result?.error) {
+      // A conflict (someone saved a newer version), a read-only session, a network failure: the page says which.
+      const error = new Error(`save: ${String(result.error.message ?? 'the document could not be saved')}`);
+      (error as Error & { code?: string }).code = typeof result.error.code === 'string' ? result.error.code : '';
+      throw error;
+    }
     if (!result || (result.result !== 'ok' && result.result !== 'nochange')) throw new Error('save: the page gave no result');
     return { result: result.result };
   }
@@ -151,6 +157,9 @@ export class WebOfficeInstance implements aliyun.Instance {
         this.#pageMessage = message.message;
         this.#onPageState(message.state, message.message);
         return;
+      case 'save':
+        this.#emit('save', { state: this.#state, message: message.message, result: message.result, version: message.version });
+        return;
       case 'response': {
         const pending = this.#pendingRequests.get(message.id);
         this.#pendingRequests.delete(message.id);
@@ -183,7 +192,7 @@ export class WebOfficeInstance implements aliyun.Instance {
     if (changed) this.#emit(state, { state, message });
   }
 
-  #emit(name: aliyun.EventName, event: aliyun.StateEvent): void {
+  #emit(name: aliyun.EventName, event: aliyun.StateEvent | aliyun.SaveEvent): void {
     for (const listener of [...(this.#listeners.get(name) ?? [])]) {
       try {
         listener(event);

@@ -21,8 +21,12 @@ export interface TokenMessage { source: typeof MESSAGE_SOURCE; type: 'token'; to
 export interface StateMessage { source: typeof MESSAGE_SOURCE; type: 'state'; state: PageState; message: string }
 export interface RequestMessage { source: typeof MESSAGE_SOURCE; type: 'request'; id: number; method: 'save' }
 export interface ResponseMessage { source: typeof MESSAGE_SOURCE; type: 'response'; id: number; result: unknown }
+/** How a save ended (whether asked by `ins.save()` or the page's own Save button). */
+export const SAVE_RESULTS = ['ok', 'nochange', 'conflict', 'failed'] as const;
+export type SaveResultName = (typeof SAVE_RESULTS)[number];
+export interface SaveMessage { source: typeof MESSAGE_SOURCE; type: 'save'; result: SaveResultName; message: string; version: number }
 
-export type PageToSdk = HelloMessage | StateMessage | ResponseMessage;
+export type PageToSdk = HelloMessage | StateMessage | ResponseMessage | SaveMessage;
 export type SdkToPage = TokenMessage | RequestMessage;
 
 function isTagged(data: unknown): data is { source: string; type: unknown } {
@@ -42,6 +46,9 @@ export function parsePageMessage(data: unknown): PageToSdk | undefined {
     case 'response':
       if (typeof m.id !== 'number') return undefined;
       return { source: MESSAGE_SOURCE, type: 'response', id: m.id, result: m.result };
+    case 'save':
+      if (typeof m.result !== 'string' || !(SAVE_RESULTS as readonly string[]).includes(m.result) || typeof m.version !== 'number') return undefined;
+      return { source: MESSAGE_SOURCE, type: 'save', result: m.result as SaveResultName, message: typeof m.message === 'string' ? m.message : '', version: m.version };
     default:
       return undefined;
   }

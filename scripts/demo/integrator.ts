@@ -25,6 +25,9 @@ export interface ViewOptions {
   watermark?: Record<string, string | number>;
   hidecmb?: boolean;
   previewPages?: number;
+  /** Generate's NotifyTopicName (where saves are announced) and UserData (echoed in the announcement). */
+  notifyTopicName?: string;
+  userData?: string;
 }
 
 export interface IntegratorOptions {
@@ -143,6 +146,8 @@ export async function startIntegrator(options: IntegratorOptions): Promise<Integ
     if (view.watermark) params.Watermark = JSON.stringify(view.watermark);
     if (view.hidecmb !== undefined) params.Hidecmb = String(view.hidecmb);
     if (view.previewPages !== undefined) params.PreviewPages = String(view.previewPages);
+    if (view.notifyTopicName !== undefined) params.NotifyTopicName = view.notifyTopicName;
+    if (view.userData !== undefined) params.UserData = view.userData;
     const token = await call('GenerateWebofficeToken', params);
     const handle = randomBytes(16).toString('hex');
     const expiresAt = Date.parse(token.AccessTokenExpiredTime);

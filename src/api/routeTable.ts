@@ -6,12 +6,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/errors.js';
 
-export type ServedMethod = 'GET' | 'POST';
+export type ServedMethod = 'GET' | 'POST' | 'PUT';
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /** The part of a Fastify instance the table registers routes with. */
 export interface Router {
-  route(options: { method: ServedMethod; url: string; handler: RouteHandler }): unknown;
+  route(options: { method: ServedMethod; url: string; handler: RouteHandler; bodyLimit?: number }): unknown;
 }
 
 export interface KnownRoute {
@@ -22,8 +22,11 @@ export interface KnownRoute {
 }
 
 export interface RouteTable {
-  /** Registers `handlers` for `url` (a Fastify pattern: `:param` segments, a final `*`). */
-  serve(url: string, handlers: Partial<Record<ServedMethod, RouteHandler>>): void;
+  /**
+   * Registers `handlers` for `url` (a Fastify pattern: `:param` segments, a final `*`); `bodyLimits` raises the
+   * body limit of a method's route above IMM_BODY_LIMIT.
+   */
+  serve(url: string, handlers: Partial<Record<ServedMethod, RouteHandler>>, bodyLimits?: Partial<Record<ServedMethod, number>>): void;
   /** The known route that `path` (without the query string) matches, if any. */
   match(path: string): KnownRoute | undefined;
 }
@@ -31,9 +34,9 @@ export interface RouteTable {
 export function routeTable(app: Router): RouteTable {
   const known: (KnownRoute & { pattern: RegExp })[] = [];
   return {
-    serve(url, handlers) {
-      const methods = (['GET', 'POST'] as const).filter((method) => handlers[method] !== undefined);
-      for (const method of methods) app.route({ method, url, handler: handlers[method]! });
+    serve(url, handlers, bodyLimits = {}) {
+      const methods = (['GET', 'POST', 'PUT'] as const).filter((method) => handlers[method] !== undefined);
+      for (const method of methods) app.route({ method, url, handler: handlers[method]!, ...(bodyLimits[method] && { bodyLimit: bodyLimits[method] }) });
       const allow = methods.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ');
       known.push({ url, allow, pattern: patternOf(url) });
     },

@@ -61,6 +61,9 @@ export const ERROR_CATALOG = {
   TokenSuperseded: { status: 401, message: 'The document was opened elsewhere with the same access token; only the last holder keeps access.', definedHere: true },
   PermissionDenied: { status: 403, message: 'The permission {0} was not granted for this document.', definedHere: true },
   ConverterRequired: { status: 409, message: 'The format {0} needs a document converter, which this server does not have yet.', definedHere: true },
+  VersionConflict: { status: 409, message: 'The document has changed since the version you edited ({0}); reload it and save again.', definedHere: true },
+  NotEditable: { status: 409, message: 'The format {0} cannot be edited here; only .txt and .csv are saved from the page.', definedHere: true },
+  PreconditionRequired: { status: 428, message: 'Saving needs the header If-Match with the ETag of the version the edit started from.', definedHere: true },
   // HTTP-level failures, answered in the same envelope.
   UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.', definedHere: true },
   RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.', definedHere: true },

@@ -2,8 +2,7 @@ import fs from 'node:fs/promises';
 import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, statfsSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { SymbolicLinkRefused, type ObjectStat, type ObjectStore } from './objectStore.js';
+import { SymbolicLinkRefused, type KeptContent, type ObjectStat, type ObjectStore, type StagedObject } from './objectStore.js';
 
 const GONE = ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR'];
 const isGone = (err: unknown) => GONE.includes((err as NodeJS.ErrnoException).code ?? '');
@@ -38,6 +37,25 @@ function isLocalFilesystem(folder: string): boolean {
 const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
 type Opened = { handle: fs.FileHandle; stat: Stats };
+
+/**
+ * Where every version's bytes are kept, beside the buckets: `<root>/.imm-versions/<2 hex>/<SHA-256>`. Bucket
+ * names are [a-z0-9-], so a folder whose name starts with '.' is never a bucket.
+ */
+export const VERSION_CONTENTS_FOLDER = '.imm-versions';
+const CONTENT_ID = /^[0-9a-f]{64}$/;
+
+const tempName = (file: string) => `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+
+/** Makes a rename or a new file in `dir` survive a power loss (a crash of the process alone needs nothing). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, constants.O_RDONLY | NOFOLLOW);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Bucket `B` is the folder `<root>/B/`; object key `a/b.docx` is the file `<root>/B/a/b.docx`. The root may be a
@@ -87,15 +105,18 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
    */
   async function openObject(bucket: string, key: string): Promise<Opened | undefined> {
     const base = await rootPath(false);
-    if (!base) return undefined;
-    const file = path.join(base, ...componentsOf(bucket, key));
+    return base ? openFile(path.join(base, ...componentsOf(bucket, key)), `oss://${bucket}/${key}`) : undefined;
+  }
+
+  /** A file below the root (a path without links) opened for reading, checked as openObject says. */
+  async function openFile(file: string, what: string): Promise<Opened | undefined> {
     // A file replaced between opening and checking is opened again (the non-Linux check cannot tell that apart).
     for (let attempt = 1; ; attempt++) {
       let handle: fs.FileHandle;
       try {
         handle = await fs.open(file, READ_FLAGS);
       } catch (err) {
-        if (LINK_REFUSED.includes((err as NodeJS.ErrnoException).code ?? '')) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+        if (LINK_REFUSED.includes((err as NodeJS.ErrnoException).code ?? '')) throw new SymbolicLinkRefused(what);
         if (isGone(err)) return undefined;
         throw err;
       }
@@ -106,7 +127,7 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
           keep = opened.stat.isFile();
           return keep ? opened : undefined;
         }
-        if (descriptorPaths || attempt === 3) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+        if (descriptorPaths || attempt === 3) throw new SymbolicLinkRefused(what);
       } finally {
         if (!keep) await handle.close();
       }
@@ -172,6 +193,90 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
     return dir;
   }
 
+  /**
+   * A new file at `temp` (exclusive create, no link followed, 0600), checked where it was really created, in
+   * case a folder was swapped for a link after it was looked at.
+   */
+  async function createExclusive(temp: string, what: string): Promise<fs.FileHandle> {
+    const handle = await fs.open(temp, CREATE_FLAGS, 0o600);
+    try {
+      if (!(await isAt({ handle, stat: await handle.stat() }, temp))) throw new SymbolicLinkRefused(what);
+      return handle;
+    } catch (err) {
+      await handle.close();
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Writes `content` beside the object's file (a reader never sees half a document); placing it renames it
+   * over the file. The stat is taken before the rename (which keeps inode and mtime), so it is this content's
+   * even when another writer replaces the file right after.
+   */
+  async function stage(bucket: string, key: string, content: Buffer): Promise<StagedObject> {
+    const uri = `oss://${bucket}/${key}`;
+    const components = componentsOf(bucket, key);
+    const dir = await folders((await rootPath(true))!, components.slice(0, -1), uri);
+    const file = path.join(dir, components[components.length - 1]);
+    const temp = tempName(file);
+    const handle = await createExclusive(temp, uri);
+    let stat: Stats;
+    try {
+      await handle.writeFile(content);
+      stat = await handle.stat();
+    } catch (err) {
+      await handle.close();
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    await handle.close();
+    return {
+      stat: statOf(stat),
+      async place() {
+        try {
+          if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw new SymbolicLinkRefused(uri);
+          await fs.rename(temp, file);
+        } catch (err) {
+          await fs.rm(temp, { force: true });
+          throw err;
+        }
+      },
+      discard: () => fs.rm(temp, { force: true }),
+    };
+  }
+
+  /**
+   * A new file in the kept-contents folder: written, then `settle(contentId)` syncs it and renames it to its
+   * content id (a content kept already is the same bytes: replacing it changes nothing); `drop` removes it if
+   * it was not settled. On disk before the database names it.
+   */
+  async function newKeptFile() {
+    const what = `the folder ${VERSION_CONTENTS_FOLDER} of the object store`;
+    const base = (await rootPath(true))!;
+    const dir = await folders(base, [VERSION_CONTENTS_FOLDER], what);
+    const temp = tempName(path.join(dir, 'incoming'));
+    const handle = await createExclusive(temp, what);
+    let settled = false;
+    return {
+      handle,
+      async settle(contentId: string) {
+        await handle.sync();
+        await handle.close();
+        const shard = await folders(base, [VERSION_CONTENTS_FOLDER, contentId.slice(0, 2)], what);
+        const file = path.join(shard, contentId);
+        if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw new SymbolicLinkRefused(what);
+        await fs.rename(temp, file);
+        settled = true;
+        await syncDirectory(shard);
+      },
+      async drop() {
+        await handle.close().catch(() => {});
+        if (!settled) await fs.rm(temp, { force: true });
+      },
+    };
+  }
+
   // Every write is a rename of a new file, so the inode changes with the content; size and mtime catch an
   // editor that rewrites in place. Shared folders (NFS) report the same three values on every node.
   const statOf = (stat: { size: number; mtimeMs: number; ino: number }): ObjectStat => ({
@@ -195,39 +300,49 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
       return opened && { stat: statOf(opened.stat), body: opened.handle.createReadStream({ start: 0 }) };
     },
     async digestObject(bucket, key) {
-      // Stat and hash through one open handle: a rename that replaces the file meanwhile cannot mix two contents.
+      // Stat, hash and keep through one open handle: a rename that replaces the file meanwhile cannot mix two
+      // contents, and the bytes kept are exactly the bytes hashed.
       return withObject(bucket, key, async ({ handle, stat }) => {
         const md5 = createHash('md5');
-        await pipeline(handle.createReadStream({ autoClose: false, start: 0 }), md5);
-        return { ...statOf(stat), etag: ossEtag(md5.digest()) };
+        const sha256 = createHash('sha256');
+        const kept = await newKeptFile();
+        try {
+          for await (const chunk of handle.createReadStream({ autoClose: false, start: 0 }) as AsyncIterable<Buffer>) {
+            md5.update(chunk);
+            sha256.update(chunk);
+            await kept.handle.write(chunk);
+          }
+          const contentId = sha256.digest('hex');
+          await kept.settle(contentId);
+          return { ...statOf(stat), etag: ossEtag(md5.digest()), contentId };
+        } finally {
+          await kept.drop();
+        }
       });
     },
     async putObject(bucket, key, content) {
-      const uri = `oss://${bucket}/${key}`;
-      const components = componentsOf(bucket, key);
-      const file = path.join(await folders((await rootPath(true))!, components.slice(0, -1), uri), components[components.length - 1]);
-      // Write beside, then rename: a reader never sees half a document. The temporary file is new (exclusive
-      // create, no link followed) and checked where it was really created, in case a folder was swapped for a
-      // link after it was looked at. The stat is taken before the rename (which keeps inode and mtime), so it
-      // is this content's even when another writer replaces the file right after.
-      const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      const handle = await fs.open(temp, CREATE_FLAGS, 0o600);
-      let renamed = false;
+      const staged = await stage(bucket, key, content);
+      await staged.place();
+      return { ...staged.stat, etag: ossEtag(createHash('md5').update(content).digest()) };
+    },
+    stageObject: stage,
+    async keepContent(content): Promise<KeptContent> {
+      const contentId = createHash('sha256').update(content).digest('hex');
+      const kept: KeptContent = { contentId, size: content.length, etag: ossEtag(createHash('md5').update(content).digest()) };
+      const file = await newKeptFile();
       try {
-        if (!(await isAt({ handle, stat: await handle.stat() }, temp))) throw new SymbolicLinkRefused(uri);
-        await handle.writeFile(content);
-        const stat = await handle.stat();
-        await handle.close();
-        if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw new SymbolicLinkRefused(uri);
-        await fs.rename(temp, file);
-        renamed = true;
-        return { ...statOf(stat), etag: ossEtag(createHash('md5').update(content).digest()) };
+        await file.handle.writeFile(content);
+        await file.settle(contentId);
       } finally {
-        if (!renamed) {
-          await handle.close().catch(() => {});
-          await fs.rm(temp, { force: true });
-        }
+        await file.drop();
       }
+      return kept;
+    },
+    async readKeptContent(contentId) {
+      if (!CONTENT_ID.test(contentId)) throw new Error(`not a content id: ${contentId}`);
+      const base = await rootPath(false);
+      const opened = base === undefined ? undefined : (await openFile(path.join(base, VERSION_CONTENTS_FOLDER, contentId.slice(0, 2), contentId), `the kept content ${contentId}`));
+      return opened && { stat: statOf(opened.stat), body: opened.handle.createReadStream({ start: 0 }) };
     },
     async createBucket(bucket) {
       await folders((await rootPath(true))!, componentsOf(bucket, undefined), `the folder of bucket ${bucket}`);

@@ -1,7 +1,8 @@
 /**
  * Where documents' contents live. The embedded default is the file system (`fileSystemObjectStore`); an OSS or
  * S3 backend implements the same calls. Which versions an object has had is not the content store's business:
- * the database keeps that (`documentVersions.ts`), so that every node agrees on it.
+ * the database keeps that (`documentVersions.ts`), so that every node agrees on it. The store keeps every
+ * version's bytes apart from the current file, under their SHA-256 (the content id), so any version can be read.
  */
 import type { Readable } from 'node:stream';
 
@@ -17,6 +18,21 @@ export interface ObjectContentInfo extends ObjectStat {
   etag: string;
 }
 
+/** A content kept apart from the current files: its id (SHA-256, hex), size and OSS ETag. */
+export interface KeptContent {
+  contentId: string;
+  size: number;
+  etag: string;
+}
+
+/** A content written beside an object, not yet in its place: its stat is final (placing keeps it). */
+export interface StagedObject {
+  stat: ObjectStat;
+  /** Makes it the object's current content, at once for every reader. */
+  place(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 /** An object's content being read: the stat of exactly these bytes, and the bytes (read them or destroy the stream). */
 export interface ObjectReader {
   stat: ObjectStat;
@@ -27,9 +43,19 @@ export interface ObjectStore {
   headObject(bucket: string, key: string): Promise<ObjectStat | undefined>;
   /** Opens the object's current content for reading; undefined when it is gone. */
   readObject(bucket: string, key: string): Promise<ObjectReader | undefined>;
-  /** Reads the whole object once (streamed, never buffered) for its ETag; undefined when it is gone. */
-  digestObject(bucket: string, key: string): Promise<ObjectContentInfo | undefined>;
+  /**
+   * Reads the whole object once (streamed, never buffered) for its ETag, keeping exactly those bytes (see
+   * keepContent); undefined when it is gone.
+   */
+  digestObject(bucket: string, key: string): Promise<(ObjectContentInfo & KeptContent) | undefined>;
+  /** Writes and places at once (stageObject, then place). */
   putObject(bucket: string, key: string, content: Buffer): Promise<ObjectContentInfo>;
+  /** Writes `content` beside the object, to be placed (or discarded) once the database has decided. */
+  stageObject(bucket: string, key: string, content: Buffer): Promise<StagedObject>;
+  /** Keeps `content` durably (synced) under its SHA-256; identical contents share one copy. */
+  keepContent(content: Buffer): Promise<KeptContent>;
+  /** Opens a kept content; undefined when it is not kept. */
+  readKeptContent(contentId: string): Promise<ObjectReader | undefined>;
   createBucket(bucket: string): Promise<void>;
 }
 

@@ -26,6 +26,10 @@ export function projectStore(db: Kysely<Database>) {
       return db.selectFrom('projects').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
     },
 
+    async findById(id: string): Promise<ProjectRow | undefined> {
+      return db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
     /** Up to `limit` projects after `afterName`, by name; one extra row tells whether more follow. */
     async list(accountId: string, options: { limit: number; afterName?: string; prefix?: string }): Promise<{ projects: ProjectRow[]; more: boolean }> {
       let query = db.selectFrom('projects').selectAll().where('account_id', '=', accountId);

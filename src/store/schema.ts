@@ -208,6 +208,8 @@ export interface ObjectVersionsTable {
   /** The content store's cheap change marker (see `ObjectStat`), to notice a file replaced outside the CLI. */
   fingerprint: string;
   created_at: string;
+  /** SHA-256 of the content, under which its bytes are kept apart from the current file; null before they were. */
+  content_id: string | null;
 }
 
 /** The one page (SDK instance) that holds a WebOffice session now; the last to open it takes it over. */
@@ -218,7 +220,26 @@ export interface WebofficeHoldersTable {
   opened_at_ms: number;
 }
 
+/** A notification to deliver (at least once) to the URL of its topic. */
+export interface NotificationOutboxTable {
+  /** Also the event's `Id` and the `x-imm-notification-id` header: receivers de-duplicate by it. */
+  id: string;
+  topic: string;
+  /** The JSON event, exactly the bytes that are signed and sent. */
+  body: string;
+  created_at_ms: number;
+  attempts: number;
+  next_attempt_ms: number;
+  /** The node delivering it now, until `lease_expires_ms`. */
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
+  delivered_at_ms: number | null;
+  given_up_at_ms: number | null;
+  last_error: string | null;
+}
+
 export interface Database {
+  notification_outbox: NotificationOutboxTable;
   weboffice_holders: WebofficeHoldersTable;
   object_versions: ObjectVersionsTable;
   rate_limit_windows: RateLimitWindowsTable;

@@ -1,15 +1,18 @@
 /**
- * The document API the WebOffice page calls, under /office/api/v1/files/{fileId}: open, info, content, versions,
- * export. Every call presents `Authorization: Bearer <AccessToken>` and `X-Weboffice-Holder`, and passes the
- * checks of tokenCheck.ts before anything of the document is read.
+ * The document API the WebOffice page calls, under /office/api/v1/files/{fileId}: open, info, content (and
+ * saving it: PUT with If-Match), versions, export. Every call presents `Authorization: Bearer <AccessToken>`
+ * and `X-Weboffice-Holder`, and passes the checks of tokenCheck.ts before anything of the document is read.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import type { DocumentAccess } from '../store/webofficeAccess.js';
 import type { RememberedOptions } from '../tokens/webofficeOptions.js';
 import { formatNanos, parseNanos, NS_PER_MS } from '../tokens/time.js';
-import { readVersion } from '../documents/documentVersions.js';
+import { currentVersion, readVersion, saveVersion } from '../documents/documentVersions.js';
+import { notifyTopicOf, saveNotification } from '../notifications/saveEvents.js';
+import type { ObjectVersion } from '../store/objectVersions.js';
 import { accessHashOf, bearerToken, checkAccess, checkHolder, holderHashOf } from './tokenCheck.js';
 import { documentContentType, extensionOf, viewerFor } from './contentTypes.js';
 import { effectiveWatermark } from './watermark.js';
@@ -22,8 +25,21 @@ export interface DocumentApi {
   open: Handler;
   info: Handler;
   content: Handler;
+  save: Handler;
   versions: Handler;
   export: Handler;
+}
+
+/** The largest document saved from the page (text and CSV edited in a browser; IMM_BODY_LIMIT does not apply). */
+export const MAX_SAVE_BYTES = 20 * 1024 * 1024;
+
+/** The formats the page edits; every other one stays view-only. */
+const EDITABLE_VIEWERS = new Set(['text', 'csv']);
+
+/** `If-Match: "ETAG"` (or the bare ETag, or a weak one): the ETag, or undefined without a usable one. */
+function ifMatchOf(header: string | string[] | undefined): string | undefined {
+  const match = typeof header === 'string' ? /^\s*(?:W\/)?"?([0-9A-Fa-f]{32})"?\s*$/.exec(header) : null;
+  return match?.[1].toUpperCase();
 }
 
 /** Nothing the document API answers may be kept by a cache or read as another type than it says. */
@@ -74,17 +90,23 @@ export function documentApi(services: Services): DocumentApi {
     };
   }
 
-  /** The bytes of the version the session opened; a version replaced since is gone (ResourceNotFound). */
-  async function openedContent(options: RememberedOptions) {
-    const reader = await readVersion(services, options.source.bucket, options.source.key, options.document?.version);
+  /**
+   * The bytes of the version the session opened (or of `wanted`); a version whose bytes were not kept (recorded
+   * before every version's were) is gone once replaced (ResourceNotFound).
+   */
+  async function openedContent(options: RememberedOptions, wanted?: ObjectVersion) {
+    const version = wanted?.version ?? options.document?.version;
+    const reader = await readVersion(services, options.source.bucket, options.source.key, version);
     if (!reader) {
-      const which = options.document ? `version ${options.document.version} of ${options.filename}` : options.filename;
+      const which = version !== undefined ? `version ${version} of ${options.filename}` : options.filename;
       throw new ApiError('ResourceNotFound', [], {
         message: `The specified resource ${which} is not found: the document was replaced since this session opened it; call GenerateWebofficeToken again.`,
       });
     }
     return reader;
   }
+
+  const requestedVersion = (request: FastifyRequest, options: RememberedOptions) => requestedVersionOf(services, request, options);
 
   function refuseWithoutViewer(options: RememberedOptions): void {
     if (viewerFor(options.filename) === 'converter-needed') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
@@ -97,8 +119,11 @@ export function documentApi(services: Services): DocumentApi {
     async content(request, reply) {
       const { options } = await admit(request, false);
       refuseWithoutViewer(options);
-      const reader = await openedContent(options);
-      const etag = options.document?.etag;
+      const wanted = await requestedVersion(request, options);
+      const reader = await openedContent(options, wanted);
+      const etag = wanted?.etag ?? options.document?.etag;
+      const version = wanted?.version ?? options.document?.version;
+      if (version !== undefined) reply.header('x-weboffice-version', String(version));
       reply.headers({
         ...PRIVATE_HEADERS,
         'content-type': documentContentType(options.filename),
@@ -118,11 +143,45 @@ export function documentApi(services: Services): DocumentApi {
       return reply.header('content-length', reader.stat.size).send(reader.body);
     },
 
-    async versions(request, reply) {
-      await admit(request, false);
+    async save(request, reply) {
+      const { access, options } = await admit(request, false);
+      if (options.permission.Readonly) {
+        throw new ApiError('PermissionDenied', [], { message: 'This document was opened read-only (Permission.Readonly), so it cannot be saved.' });
+      }
+      if (!EDITABLE_VIEWERS.has(viewerFor(options.filename))) throw new ApiError('NotEditable', `.${extensionOf(options.filename)}`);
+      const ifMatch = ifMatchOf(request.headers['if-match']);
+      if (ifMatch === undefined) throw new ApiError('PreconditionRequired');
+      const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const { bucket, key } = options.source;
+      // The version the file shows now (a file replaced by hand is one too), to tell an unchanged save.
+      const stat = await services.objects.headObject(bucket, key);
+      const current = stat ? await currentVersion(services, bucket, key, stat) : undefined;
       reply.headers(PRIVATE_HEADERS);
-      // Saved versions of this WebOffice file: none until editing exists (the next issue).
-      return { RequestId: request.id, Versions: [] };
+      // The very bytes of the version it started from: nothing to save (and nothing to announce).
+      if (current?.etag === ifMatch && current.etag === md5Of(content) && current.size === content.length) {
+        return { RequestId: request.id, Result: 'nochange', Version: current.version, ETag: current.etag, Size: current.size };
+      }
+      const topic = notifyTopicOf(options);
+      const project = topic === undefined ? undefined : await services.projects.findById(access.session.projectId);
+      const notify = saveNotification(
+        topic === undefined
+          ? undefined
+          : { topic, projectName: project?.name ?? '', fileId: access.session.fileId, sourceUri: options.sourceUri, user: options.user, userData: options.userData },
+      );
+      const saved = await saveVersion(services, bucket, key, content, { ifMatch, notify });
+      request.log.info({ event: 'weboffice.saved', sessionId: access.session.id, fileId: access.session.fileId, version: saved.version, notified: topic !== undefined }, 'WebOffice document saved');
+      return { RequestId: request.id, Result: 'ok', Version: saved.version, ETag: saved.etag, Size: saved.size };
+    },
+
+    async versions(request, reply) {
+      const { options } = await admit(request, false);
+      if (!options.permission.History) throw new ApiError('PermissionDenied', 'History');
+      reply.headers(PRIVATE_HEADERS);
+      const versions = await services.objectVersions.list(options.source.bucket, options.source.key);
+      return {
+        RequestId: request.id,
+        Versions: versions.reverse().map((v) => ({ Version: v.version, Size: v.size, ETag: v.etag, CreatedTime: v.createdAt, Kept: v.contentId !== undefined })),
+      };
     },
 
     async export(request, reply) {
@@ -142,6 +201,29 @@ export function documentApi(services: Services): DocumentApi {
     },
   };
 }
+
+/**
+ * `?version=N` (or `latest`): the version a content read asks for, undefined for the opened one. An earlier
+ * version needs Permission.History; an editing session (not Readonly) may always read the latest, which it saves
+ * over (the page reloads it after a conflict).
+ */
+async function requestedVersionOf(services: Services, request: FastifyRequest, options: RememberedOptions): Promise<ObjectVersion | undefined> {
+  const asked = (request.query as Record<string, unknown>).version;
+  if (asked === undefined) return undefined;
+  if (typeof asked !== 'string' || !/^(latest|[1-9]\d{0,9})$/.test(asked)) {
+    throw new ApiError('InvalidArgument', [], { message: 'The query parameter version must be a version number or latest.' });
+  }
+  const { bucket, key } = options.source;
+  const latest = await services.objectVersions.latest(bucket, key);
+  const wanted = asked === 'latest' ? latest : await services.objectVersions.find(bucket, key, Number(asked));
+  if (!wanted) throw new ApiError('ResourceNotFound', [], { message: `The specified resource version ${asked} of ${options.filename} is not found.` });
+  const opened = wanted.version === options.document?.version;
+  const editorReadsLatest = !options.permission.Readonly && wanted.version === latest?.version;
+  if (!opened && !editorReadsLatest && !options.permission.History) throw new ApiError('PermissionDenied', 'History');
+  return wanted;
+}
+
+const md5Of = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex').toUpperCase();
 
 /** PreviewPages of a PDF: its first pages only, or undefined when it has no more; an encrypted one cannot be cut. */
 async function cutPdf(bytes: Buffer, limit: number): Promise<Uint8Array | undefined> {

@@ -7,7 +7,7 @@ import { ApiError } from '../core/errors.js';
 import type { RouteTable } from '../api/routeTable.js';
 import type { Services } from '../services.js';
 import { BROWSER_BUILD_DIR, builtFiles, type BuiltFile } from './assets.js';
-import { documentApi } from './documentApi.js';
+import { documentApi, MAX_SAVE_BYTES } from './documentApi.js';
 import { pageHtml, pageSecurityHeaders } from './page.js';
 
 const FAMILIES = new Set(['w', 's', 'p', 'f']);
@@ -57,9 +57,17 @@ export function registerWebofficeRoutes(routes: RouteTable, services: Services, 
   const files = '/office/api/v1/files/:fileId';
   routes.serve(files, { GET: api.info });
   routes.serve(`${files}/open`, { POST: api.open });
-  routes.serve(`${files}/content`, { GET: api.content });
+  routes.serve(`${files}/content`, { GET: api.content, PUT: api.save }, { PUT: MAX_SAVE_BYTES });
   routes.serve(`${files}/versions`, { GET: api.versions });
   routes.serve(`${files}/export`, { GET: api.export });
+}
+
+/** The media types of a saved document's bytes (a save may send any of them). */
+export const RAW_BODY_TYPES = ['application/octet-stream', 'text/plain', 'text/csv'];
+
+/** Whether the route (its Fastify pattern) takes a document's raw bytes as its body: only the save. */
+export function takesRawBody(url: string | undefined): boolean {
+  return url === '/office/api/v1/files/:fileId/content';
 }
 
 /** A built file with its ETag; `304` when the browser has it already. */

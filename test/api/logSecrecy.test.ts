@@ -65,7 +65,8 @@ before(async () => {
   const v2 = createClient("openapi-client 'v2' query", server, root);
 
   await popGet.call('CreateProject', { ProjectName: projectName });
-  const first = await popGet.call('GenerateWebofficeToken', { ProjectName: projectName, SourceURI: source, User: JSON.stringify({ Id: 'u1', Name: 'Ann' }) });
+  // History granted: the versions listing needs it, and every document-API call below must succeed.
+  const first = await popGet.call('GenerateWebofficeToken', { ProjectName: projectName, SourceURI: source, User: JSON.stringify({ Id: 'u1', Name: 'Ann' }), Permission: JSON.stringify({ History: true }) });
   const pair0 = remember(first);
   const webofficeUrl = String(first.WebofficeURL);
   const pair1 = remember(await acs3.call('RefreshWebofficeToken', { ProjectName: projectName, ...pair0 }));

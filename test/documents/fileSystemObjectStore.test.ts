@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileSystemObjectStore } from '../../src/documents/fileSystemObjectStore.js';
+import { fileSystemObjectStore, VERSION_CONTENTS_FOLDER } from '../../src/documents/fileSystemObjectStore.js';
 import { SymbolicLinkRefused, type ObjectStore } from '../../src/documents/objectStore.js';
 import { makeDataDir } from '../helpers/server.js';
 
@@ -210,5 +210,44 @@ describe('modes', () => {
     // Creating the bucket again (another node, or after a restore) keeps its folder as it is.
     await store.createBucket('private-bucket');
     assert.equal(fs.readFileSync(path.join(root, 'private-bucket', 'a', 'b', 'c.docx'), 'utf8'), 'replaced');
+  });
+});
+
+describe('kept version contents', () => {
+  let l: Layout & { store: ObjectStore };
+  beforeEach(async () => {
+    l = await layout();
+  });
+  const keptFile = (id: string) => path.join(l.root, VERSION_CONTENTS_FOLDER, id.slice(0, 2), id);
+
+  test('kept and digested contents are stored once under their SHA-256, 0600 in 0700 folders, and read back', async () => {
+    const kept = await l.store.keepContent(Buffer.from('version one'));
+    assert.equal(kept.contentId, createHash('sha256').update('version one').digest('hex'));
+    assert.deepEqual([kept.size, kept.etag], [11, md5('version one')]);
+    assert.deepEqual(await l.store.keepContent(Buffer.from('version one')), kept, 'the same bytes are the same content');
+    await l.store.putObject('mine', 'copied.docx', Buffer.from('copied in by hand'));
+    const digested = await l.store.digestObject('mine', 'copied.docx');
+    const reader = await l.store.readKeptContent(digested!.contentId);
+    assert.equal(Buffer.concat(await reader!.body.toArray()).toString(), 'copied in by hand', 'a digest keeps exactly the bytes it hashed');
+    const mode = (file: string) => fs.statSync(file).mode & 0o777;
+    assert.equal(mode(keptFile(kept.contentId)), 0o600);
+    assert.equal(mode(path.dirname(keptFile(kept.contentId))), 0o700);
+    assert.equal(mode(path.join(l.root, VERSION_CONTENTS_FOLDER)), 0o700);
+    assert.deepEqual(fs.readdirSync(path.join(l.root, VERSION_CONTENTS_FOLDER)).filter((name) => name.endsWith('.tmp')), [], 'no temporary file is left behind');
+    assert.equal(await l.store.readKeptContent('0'.repeat(64)), undefined);
+    await assert.rejects(l.store.readKeptContent('../../secret'), /not a content id/);
+  });
+
+  test('a kept-contents folder or file that is a link is refused: nothing is written through it, nothing read', async () => {
+    fs.symlinkSync(l.outside, path.join(l.root, VERSION_CONTENTS_FOLDER));
+    const check = untouched(l.outside);
+    await refused(l.store.keepContent(Buffer.from('planted')), /\.imm-versions/);
+    check();
+    assert.deepEqual(fs.readdirSync(l.outside), ['secret.docx']);
+    fs.unlinkSync(path.join(l.root, VERSION_CONTENTS_FOLDER));
+    const kept = await l.store.keepContent(Buffer.from('real'));
+    fs.rmSync(keptFile(kept.contentId));
+    fs.symlinkSync(l.secret, keptFile(kept.contentId));
+    await refused(l.store.readKeptContent(kept.contentId), new RegExp(kept.contentId));
   });
 });

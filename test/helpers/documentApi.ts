@@ -30,13 +30,14 @@ export function newHolder(): string {
 export async function documentCall(
   server: { url: string },
   file: string,
-  options: { token?: string; holder?: string; path?: DocumentPath; method?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; holder?: string; path?: DocumentPath; method?: string; headers?: Record<string, string>; query?: string; body?: string | Uint8Array } = {},
 ): Promise<DocumentReply> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.holder !== undefined) headers['x-weboffice-holder'] = options.holder;
   const method = options.method ?? (options.path === '/open' ? 'POST' : 'GET');
-  const response = await fetch(`${server.url}/office/api/v1/files/${fileIdOf(file)}${options.path ?? ''}`, { method, headers });
+  const query = options.query === undefined ? '' : `?${options.query}`;
+  const response = await fetch(`${server.url}/office/api/v1/files/${fileIdOf(file)}${options.path ?? ''}${query}`, { method, headers, body: options.body as BodyInit | undefined });
   const bytes = Buffer.from(await response.arrayBuffer());
   const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
   return { status: response.status, headers: response.headers, body: json ? JSON.parse(bytes.toString('utf8')) : {}, bytes };

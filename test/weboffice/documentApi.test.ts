@@ -103,11 +103,14 @@ describe('info', () => {
     }
   });
 
-  test('versions is a real, empty list until editing exists', async () => {
-    const { call } = await openSession(await put('versions/a.txt', 'v'));
+  test('versions lists every version, newest first, with Permission.History; without it 403', async () => {
+    const uri = await put('versions/a.txt', 'v');
+    await put('versions/a.txt', 'v2');
+    const { call } = await openSession(uri, { Permission: { History: true } });
     const reply = await call('/versions');
     assert.equal(reply.status, 200);
-    assert.deepEqual(reply.body.Versions, []);
+    assert.deepEqual(reply.body.Versions.map((v: { Version: number; ETag: string; Size: number }) => [v.Version, v.ETag, v.Size]), [[2, md5('v2'), 2], [1, md5('v'), 1]]);
+    assertError(await (await openSession(uri)).call('/versions'), 403, 'PermissionDenied', /History/);
   });
 });
 
@@ -132,7 +135,7 @@ describe('content', () => {
     assert.equal(reply.bytes.toString(), 'PK-not-really');
   });
 
-  test('after an upload, the earlier session still names its version; its content is gone (404), the next session gets the new one', async () => {
+  test('after an upload, the earlier session still names its version and reads its bytes (every version is kept); the next session gets the new one', async () => {
     const uri = await put('content/draft.txt', 'first draft');
     const first = await openSession(uri);
     assert.equal((await first.call('/content')).bytes.toString(), 'first draft');
@@ -140,7 +143,8 @@ describe('content', () => {
     const info = await first.call('');
     assert.equal(info.body.Version, 1);
     assert.equal(info.body.ETag, md5('first draft'));
-    assertError(await first.call('/content'), 404, 'ResourceNotFound', /version 1 of draft\.txt.*replaced/);
+    const kept = await first.call('/content');
+    assert.deepEqual([kept.status, kept.bytes.toString(), kept.headers.get('etag')], [200, 'first draft', `"${md5('first draft')}"`]);
     const second = await openSession(uri);
     assert.equal(second.info.Version, 2);
     assert.equal((await second.call('/content')).bytes.toString(), 'second draft');

@@ -195,7 +195,7 @@ describe('methods and metrics', () => {
     const cases: [string, string, string][] = [
       ['POST', `/office/api/v1/files/${file}`, 'GET, HEAD'],
       ['GET', `/office/api/v1/files/${file}/open`, 'POST'],
-      ['PUT', `/office/api/v1/files/${file}/content`, 'GET, HEAD'],
+      ['POST', `/office/api/v1/files/${file}/content`, 'GET, HEAD, PUT'],
       ['DELETE', `/office/api/v1/files/${file}/versions`, 'GET, HEAD'],
       ['POST', `/office/api/v1/files/${file}/export`, 'GET, HEAD'],
       ['POST', `/office/w/${file}`, 'GET, HEAD'],

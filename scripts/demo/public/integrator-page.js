@@ -39,6 +39,9 @@
           note(name + ': ' + event.message);
         });
       });
+      ins.on('save', function (event) {
+        note('save: ' + event.result + ' (version ' + event.version + ') ' + event.message);
+      });
       ins.setToken({ token: opened.AccessToken, timeout: opened.Timeout });
       var link = document.getElementById('same-token');
       link.href = location.pathname + '?session=' + opened.Handle;

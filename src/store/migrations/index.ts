@@ -6,6 +6,8 @@ import * as objectVersions from './2026-11-28-object-versions.js';
 import * as sessionSecrets from './2026-12-01-session-secrets.js';
 import * as cacheGeneration from './2026-12-02-cache-generation.js';
 import * as webofficeHolders from './2026-12-02-weboffice-holders.js';
+import * as notificationOutbox from './2026-12-03-notification-outbox.js';
+import * as versionContents from './2026-12-03-version-contents.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01-session-secrets': sessionSecrets,
   '2026-12-02-cache-generation': cacheGeneration,
   '2026-12-02-weboffice-holders': webofficeHolders,
+  '2026-12-03-notification-outbox': notificationOutbox,
+  '2026-12-03-version-contents': versionContents,
 };
 
 export const migrationProvider: MigrationProvider = {
