@@ -47,6 +47,9 @@ export function notificationOutboxStore(db: Kysely<Database>) {
         .where((eb) => eb.or([eb('lease_expires_ms', 'is', null), eb('lease_expires_ms', '<', nowMs)]))
         .orderBy('next_attempt_ms')
         .limit(limit);
+      // A read first: polled every second on every node, a claim that writes (the write lock on SQLite, where
+      // another process holding it would stall the event loop in the busy handler) only when a row is due.
+      if ((await due.execute()).length === 0) return [];
       return db
         .updateTable('notification_outbox')
         .set({ lease_owner: owner, lease_expires_ms: nowMs + leaseMs })
