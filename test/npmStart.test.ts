@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createPostgresSchema, enginesToRun } from './helpers/postgres.js';
 import { makeDataDir } from './helpers/server.js';
+import { groupAlive } from './helpers/processGroup.js';
 import { sleep } from './helpers/serverData.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,17 +22,6 @@ const BUILT_CLI = path.join(REPO, 'dist/src/cli.js');
 const execFileAsync = promisify(execFile);
 
 const ENGINES = await enginesToRun();
-
-/** Is any process of this process group still there? (Signal 0 only checks.) */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
 
 describe('npm start', () => {
   test('the README gives `npm start` as the start command', () => {

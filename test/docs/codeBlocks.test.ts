@@ -6,6 +6,9 @@
  * - `run-js [twice]`: written as the file it names in its first line (`// demo.mjs — …`, else block.mjs) into a
  *   workspace folder and run with node (`node --test` for a `*.test.mjs`: it must pass tests, none failing); it
  *   must exit 0 (`twice`: two runs in a row, where the docs promise it can be run again).
+ * - `run-vitest`: written as the `*.test.mjs` it names into a workspace of its own and run with this checkout's
+ *   vitest (`vitest run`, rooted there and given that one file, so it can collect nothing else): it must exit 0
+ *   having run that file and passed its tests, none failing.
  * - `run-sh [twice]`: run with `bash -e -o pipefail` in the workspace (`twice`: then once more without `-e`, as
  *   pasted into a terminal again, and the last command must succeed). A block that starts servers in the
  *   background (`… &`) passes when each of them prints its ready line and answers `GET /ready`; if there are
@@ -53,7 +56,7 @@ import { sleep } from '../helpers/serverData.js';
 import { CHROMIUM_PATH, launchBrowser } from '../browser/helpers/browser.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const KINDS = new Set(['run-js', 'run-sh', 'run-html', 'json', 'output', 'covered-by', 'paths']);
+const KINDS = new Set(['run-js', 'run-sh', 'run-vitest', 'run-html', 'json', 'output', 'covered-by', 'paths']);
 const OUTPUT_PRODUCERS = new Set(['imm-weboffice serve', 'npm run bench']);
 
 const found = docFiles(REPO).map((file) => ({ file, ...codeBlocks(REPO, file) }));
@@ -68,7 +71,7 @@ function declarationProblem(block: CodeBlock): string | undefined {
   if ((kind === 'run-js' || kind === 'run-sh') && !(args.length === 0 || (args.length === 1 && args[0] === 'twice'))) return `${kind} takes only "twice"`;
   if (kind === 'output' && !OUTPUT_PRODUCERS.has(args.join(' '))) return `output needs its producer, one of: ${[...OUTPUT_PRODUCERS].join(', ')}`;
   if (kind === 'covered-by' && args.length === 0) return 'covered-by needs the file(s), or "block NAME", that cover it';
-  if (['run-html', 'json', 'paths'].includes(kind) && args.length > 0) return `${kind} takes no arguments`;
+  if (['run-vitest', 'run-html', 'json', 'paths'].includes(kind) && args.length > 0) return `${kind} takes no arguments`;
   return undefined;
 }
 
@@ -121,8 +124,8 @@ async function sharedServer(): Promise<TestServer> {
 }
 
 /** The environment a block runs with: ours, the server's database (on PostgreSQL runs), never npm's registry. */
-function blockEnv(server: TestServer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const database = server.env.IMM_DATABASE_URL ? { IMM_DATABASE_URL: server.env.IMM_DATABASE_URL } : {};
+function blockEnv(server: TestServer | undefined, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const database = server?.env.IMM_DATABASE_URL ? { IMM_DATABASE_URL: server.env.IMM_DATABASE_URL } : {};
   // Without NODE_TEST_CONTEXT: a `node --test` block reports as on a reader's terminal, not to our runner.
   const { NODE_TEST_CONTEXT: _ours, ...env } = process.env;
   return { ...env, ...database, npm_config_offline: 'true', npm_config_update_notifier: 'false', ...extra };
@@ -134,9 +137,10 @@ interface Run {
   stderr: string;
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
+/** Runs to its end; with `timeoutMs`, SIGTERMed after that long (then `code` is null). */
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...(timeoutMs ? { timeout: timeoutMs } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -166,6 +170,21 @@ async function checkRunJs(block: CodeBlock, twice: boolean): Promise<void> {
       assert.match(result.stdout, /^# fail 0$/m);
     }
   }
+}
+
+const VITEST_CLI = path.join(REPO, 'node_modules/vitest/vitest.mjs');
+
+async function checkRunVitest(block: CodeBlock): Promise<void> {
+  const name = block.name ?? '';
+  assert.match(name, /^[\w.-]+\.test\.mjs$/, `${where(block)}: a vitest block names its file, \`// NAME.test.mjs — …\`, in its first line`);
+  // A workspace of its own: vitest rooted where nothing but this file (and node_modules, which vitest skips) is.
+  const dir = makeWorkspace();
+  fs.writeFileSync(path.join(dir, name), block.text);
+  const result = await run(process.execPath, [VITEST_CLI, 'run', '--root', dir, name], dir, blockEnv(undefined, { NO_COLOR: '1' }), 120_000);
+  assertExit0(result, `${where(block)} (${name} under vitest)`);
+  assert.match(result.stdout, /^ *Test Files +1 passed \(1\)$/m, `vitest ran ${name} and only it:\n${result.stdout}`);
+  const tests = /^ *Tests +(\d+) passed \((\d+)\)$/m.exec(result.stdout);
+  assert.ok(tests && Number(tests[1]) >= 1 && tests[1] === tests[2], `every test of ${name} passed, at least one:\n${result.stdout}`);
 }
 
 /** The replacements of a shell block's text, all narrow (see the top); resolves to the new text. */
@@ -357,6 +376,7 @@ describe('every code block runs, parses, or is covered by a named test', () => {
       assert.equal(declarationProblem(block), undefined);
       if (kind === 'run-js') await checkRunJs(block, args[0] === 'twice');
       else if (kind === 'run-sh') await checkRunSh(block, args[0] === 'twice');
+      else if (kind === 'run-vitest') await checkRunVitest(block);
       else if (kind === 'run-html') await checkRunHtml(block);
       else if (kind === 'json') checkJson(block);
       else if (kind === 'output') await checkOutput(block, args.join(' '));
