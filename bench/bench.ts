@@ -90,8 +90,10 @@ const perPhase = Math.ceil(seconds * 9000);
  * 15–24 % of the CPU, fading after about 5 000 refreshes), and the figures are of the server as it runs, not as
  * it starts.
  */
-const WARM_UP_SECONDS = Math.min(seconds, options.quick ? 2 : 5);
+const WARM_UP_SECONDS = Math.min(seconds, options.quick ? 1 : 5);
 const perWarmUp = Math.ceil(WARM_UP_SECONDS * 9000);
+/** The first phase on a new server warms up three times as long: it also warms what every workload shares (HTTP, signatures, the store). */
+const FIRST_WARM_UP = 3;
 const PROJECT = 'bench';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'imm-bench-'));
 const results: ResultRow[] = [];
@@ -110,8 +112,8 @@ function row(workload: string, engine: string, workersCount: number, sessions: n
 const round = (n: number) => Math.round(n * 100) / 100;
 const thousandths = (n: number) => Number(n.toFixed(3));
 
-async function wrkPhase(url: string, name: string, requests: RawRequest[], serverPid: number, cycle = false, warmUp?: RawRequest[]): Promise<LoadResult> {
-  if (warmUp) await wrkRun(url, `${name}-warm-up`, warmUp, WARM_UP_SECONDS, cycle);
+async function wrkPhase(url: string, name: string, requests: RawRequest[], serverPid: number, cycle = false, warmUp?: RawRequest[], warmUpSeconds = WARM_UP_SECONDS): Promise<LoadResult> {
+  if (warmUp) await wrkRun(url, `${name}-warm-up`, warmUp, warmUpSeconds, cycle);
   const cpuBefore = cpuSecondsOfTree(serverPid);
   const result = await wrkRun(url, name, requests, seconds, cycle);
   return { ...result, serverCpuSeconds: cpuSecondsOfTree(serverPid) - cpuBefore };
@@ -190,13 +192,14 @@ async function benchEngine(engine: 'sqlite' | 'postgres', workersCount: number):
   const { server } = running;
   let refreshRow: ResultRow | undefined;
   try {
-    const seeded = await seedSessions(seedTarget(running), 3 * perPhase + 2 * perWarmUp, 3 * perPhase + 2 * perWarmUp);
-    const warmUpPairs = seeded.slice(0, 2 * perWarmUp);
-    const pairs = seeded.slice(2 * perWarmUp);
+    const warmUpCount = (FIRST_WARM_UP + 1) * perWarmUp;
+    const seeded = await seedSessions(seedTarget(running), 3 * perPhase + warmUpCount, 3 * perPhase + warmUpCount);
+    const warmUpPairs = seeded.slice(0, warmUpCount);
+    const pairs = seeded.slice(warmUpCount);
     const sessions = seeded.length + 1;
     const rss = () => residentMbOfTree(server.process.pid!);
-    if (runs('refresh')) refreshRow = row('refresh (RPC)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh', pairs.slice(0, perPhase).map((p) => refreshRequest(server.root, p)), server.process.pid!, false, warmUpPairs.slice(0, perWarmUp).map((p) => refreshRequest(server.root, p))), { rss_mb: rss() });
-    if (runs('acs3')) row('refresh (ACS3)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh-acs3', pairs.slice(perPhase, 2 * perPhase).map((p) => refreshAcs3Request(server, p)), server.process.pid!, false, warmUpPairs.slice(perWarmUp).map((p) => refreshAcs3Request(server, p))), { rss_mb: rss() });
+    if (runs('refresh')) refreshRow = row('refresh (RPC)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh', pairs.slice(0, perPhase).map((p) => refreshRequest(server.root, p)), server.process.pid!, false, warmUpPairs.slice(0, FIRST_WARM_UP * perWarmUp).map((p) => refreshRequest(server.root, p)), FIRST_WARM_UP * WARM_UP_SECONDS), { rss_mb: rss() });
+    if (runs('acs3')) row('refresh (ACS3)', engine, workersCount, sessions, await wrkPhase(server.url, 'refresh-acs3', pairs.slice(perPhase, 2 * perPhase).map((p) => refreshAcs3Request(server, p)), server.process.pid!, false, warmUpPairs.slice(FIRST_WARM_UP * perWarmUp).map((p) => refreshAcs3Request(server, p))), { rss_mb: rss() });
     if (runs('generate')) {
       const generate = (count: number) => Array.from({ length: count }, () =>
         rpcRawRequest(server.root, { ProjectName: PROJECT, SourceURI: running.sourceUri, User: JSON.stringify({ Id: 'bench', Name: 'Bench' }) }, { action: 'GenerateWebofficeToken' }),
@@ -234,10 +237,11 @@ async function growth(engine: 'sqlite' | 'postgres', sizes: number[]): Promise<v
   for (const size of sizes) {
     const running = await start(engine, 1);
     try {
-      const seeded = await seedSessions(seedTarget(running), Math.max(size, perPhase + perWarmUp), perPhase + perWarmUp);
-      const sessions = Math.max(size, perPhase + perWarmUp) + 1;
+      const warmUpCount = FIRST_WARM_UP * perWarmUp;
+      const seeded = await seedSessions(seedTarget(running), Math.max(size, perPhase + warmUpCount), perPhase + warmUpCount);
+      const sessions = Math.max(size, perPhase + warmUpCount) + 1;
       const requests = seeded.map((p) => refreshRequest(running.server.root, p));
-      const r = await wrkPhase(running.server.url, 'growth', requests.slice(perWarmUp), running.server.process.pid!, false, requests.slice(0, perWarmUp));
+      const r = await wrkPhase(running.server.url, 'growth', requests.slice(warmUpCount), running.server.process.pid!, false, requests.slice(0, warmUpCount), FIRST_WARM_UP * WARM_UP_SECONDS);
       row('refresh growth', engine, 1, sessions, r, { rss_mb: residentMbOfTree(running.server.process.pid!) });
     } finally {
       await stop(running);
