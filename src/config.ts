@@ -51,6 +51,11 @@ export interface Config {
   errorDocsUrl: string;
   /** CSP `frame-ancestors` of the WebOffice page: who may embed it (sources, space-separated). */
   frameAncestors: string;
+  /** The LibreOffice command (IMM_SOFFICE as given; unset = `soffice` found on PATH, `none` = no conversions). */
+  soffice?: string;
+  /** Conversions to PDF that run at once on this node, and how long one may take before it is killed. */
+  convertConcurrency: number;
+  convertTimeoutMs: number;
 }
 
 /** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
@@ -92,6 +97,9 @@ export const SETTINGS = {
   tlsCert: { env: 'IMM_TLS_CERT', flag: '--tls-cert <file>', describe: 'PEM certificate (chain): serve HTTPS', default: undefined },
   tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
   errorDocsUrl: { env: 'IMM_ERROR_DOCS_URL', flag: '--error-docs-url <url>', describe: "Recommend link of this service's own error codes", default: DEFAULT_ERROR_DOCS_URL },
+  soffice: { env: 'IMM_SOFFICE', flag: '--soffice <command>', describe: 'LibreOffice command converting documents to PDF (none = no conversions)', default: 'soffice on PATH' },
+  convertConcurrency: { env: 'IMM_CONVERT_CONCURRENCY', flag: '--convert-concurrency <n>', describe: 'conversions to PDF running at once on this node', default: '1' },
+  convertTimeout: { env: 'IMM_CONVERT_TIMEOUT', flag: '--convert-timeout <seconds>', describe: 'a conversion taking longer is killed', default: '60' },
   frameAncestors: { env: 'IMM_FRAME_ANCESTORS', flag: '--frame-ancestors <sources>', describe: "who may embed the WebOffice page (CSP frame-ancestors sources, e.g. 'self' https://app.example.com)", default: '*' },
 } as const;
 
@@ -206,5 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     tlsKey: tlsKey && path.resolve(tlsKey),
     errorDocsUrl: text('errorDocsUrl') ?? DEFAULT_ERROR_DOCS_URL,
     frameAncestors: parseFrameAncestors(text('frameAncestors')),
+    soffice: text('soffice'),
+    convertConcurrency: positiveInteger(text('convertConcurrency') ?? '1', 'IMM_CONVERT_CONCURRENCY'),
+    convertTimeoutMs: seconds('convertTimeout', 60, 0.1),
   };
 }

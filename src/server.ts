@@ -33,7 +33,7 @@ export async function startServer(config: Config, options: { announce?: boolean 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
-  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location }, 'ready');
+  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location, converter: services.converter.status().converter }, 'ready');
   if (announce) announceListening(url);
 
   let stopping: Promise<void> | undefined;
@@ -44,6 +44,7 @@ export async function startServer(config: Config, options: { announce?: boolean 
       // A request whose client hung up is still being served: its rotation, usage and audit must land
       // before the database closes under it.
       if (!(await app.inFlight.drained(DRAIN_TIMEOUT_MS))) log.warn({ event: 'server.drain_timeout' }, 'requests still running after the drain timeout');
+      await services.converter.close(); // kills running conversions, gives their claims back
       await services.caches.close();
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');

@@ -61,6 +61,13 @@ export const ERROR_CATALOG = {
   TokenSuperseded: { status: 401, message: 'The document was opened elsewhere with the same access token; only the last holder keeps access.', definedHere: true },
   PermissionDenied: { status: 403, message: 'The permission {0} was not granted for this document.', definedHere: true },
   ConverterRequired: { status: 409, message: 'The format {0} needs a document converter, which this server does not have yet.', definedHere: true },
+  // Converting documents to PDF with LibreOffice (src/conversion/).
+  UnsupportedContent: { status: 422, message: '{0}', definedHere: true },
+  DocumentCorrupt: { status: 422, message: '{0}', definedHere: true },
+  DocumentPasswordRequired: { status: 400, message: 'The document is protected by a password; pass it as Password to GenerateWebofficeToken.', definedHere: true },
+  DocumentPasswordIncorrect: { status: 400, message: 'The Password does not open the document.', definedHere: true },
+  ConversionTimeout: { status: 504, message: 'The document could not be converted to PDF within {0} seconds (IMM_CONVERT_TIMEOUT).', definedHere: true },
+  ConverterUnavailable: { status: 503, message: 'Documents cannot be converted to PDF on this node: LibreOffice is not installed (see IMM_SOFFICE).', definedHere: true },
   // HTTP-level failures, answered in the same envelope.
   UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.', definedHere: true },
   RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.', definedHere: true },

@@ -6,6 +6,7 @@ import * as objectVersions from './2026-11-28-object-versions.js';
 import * as sessionSecrets from './2026-12-01-session-secrets.js';
 import * as cacheGeneration from './2026-12-02-cache-generation.js';
 import * as webofficeHolders from './2026-12-02-weboffice-holders.js';
+import * as documentConversions from './2026-12-03-document-conversions.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01-session-secrets': sessionSecrets,
   '2026-12-02-cache-generation': cacheGeneration,
   '2026-12-02-weboffice-holders': webofficeHolders,
+  '2026-12-03-document-conversions': documentConversions,
 };
 
 export const migrationProvider: MigrationProvider = {
