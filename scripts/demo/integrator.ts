@@ -25,6 +25,8 @@ export interface ViewOptions {
   watermark?: Record<string, string | number>;
   hidecmb?: boolean;
   previewPages?: number;
+  /** Generate's Password, for a password-protected document. */
+  password?: string;
 }
 
 export interface IntegratorOptions {
@@ -143,6 +145,7 @@ export async function startIntegrator(options: IntegratorOptions): Promise<Integ
     if (view.watermark) params.Watermark = JSON.stringify(view.watermark);
     if (view.hidecmb !== undefined) params.Hidecmb = String(view.hidecmb);
     if (view.previewPages !== undefined) params.PreviewPages = String(view.previewPages);
+    if (view.password !== undefined) params.Password = view.password;
     const token = await call('GenerateWebofficeToken', params);
     const handle = randomBytes(16).toString('hex');
     const expiresAt = Date.parse(token.AccessTokenExpiredTime);
