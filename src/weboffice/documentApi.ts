@@ -129,19 +129,14 @@ export function documentApi(services: Services): DocumentApi {
       .send(cut ? Buffer.from(cut) : result.pdf);
   }
 
-  /** The PDF an export stamps: the converted one, the PDF itself, or the text laid out; cut to PreviewPages. */
+  /** The PDF an export stamps: the converted one (cut to PreviewPages), or the text laid out. PDFs are never exported (spec). */
   async function exportedPdf(access: DocumentAccess, options: RememberedOptions) {
-    const viewer = viewerFor(options.filename);
-    if (converted.applies(options.filename) || viewer === 'pdf') {
-      const bytes = converted.applies(options.filename)
-        ? (await converted.wait(await conversionSource(access, options))).pdf
-        : Buffer.concat(await (await openedContent(options)).body.toArray());
+    if (converted.applies(options.filename)) {
+      const { pdf } = await converted.wait(await conversionSource(access, options));
       const limit = options.previewPages;
-      return openPdf((limit === undefined ? undefined : await cutPdf(bytes, limit)) ?? bytes).catch((err: unknown) => {
-        if (err instanceof EncryptedPdf) throw new ApiError('ConverterRequired', [], { message: 'The PDF is encrypted, so this server cannot stamp the watermark on it.' });
-        throw err;
-      });
+      return openPdf((limit === undefined ? undefined : await cutPdf(pdf, limit)) ?? pdf);
     }
+    const viewer = viewerFor(options.filename);
     if (viewer !== 'text' && viewer !== 'csv') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
     const reader = await openedContent(options);
     const text = new TextDecoder('utf-8').decode(Buffer.concat(await reader.body.toArray()));
