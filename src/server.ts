@@ -40,11 +40,13 @@ export async function startServer(config: Config, options: { announce?: boolean 
   const stop = () =>
     (stopping ??= (async () => {
       stopSweeper();
+      // First: a request waiting for a conversion (an export, up to IMM_CONVERT_TIMEOUT) must not hold the stop
+      // up; its LibreOffice is killed and its claim given back, so another node converts the version.
+      await services.converter.close();
       await app.close(); // stops accepting, lets in-flight requests finish
       // A request whose client hung up is still being served: its rotation, usage and audit must land
       // before the database closes under it.
       if (!(await app.inFlight.drained(DRAIN_TIMEOUT_MS))) log.warn({ event: 'server.drain_timeout' }, 'requests still running after the drain timeout');
-      await services.converter.close(); // kills running conversions, gives their claims back
       await services.caches.close();
       await services.database.close();
       log.info({ event: 'server.stopped' }, 'stopped');
