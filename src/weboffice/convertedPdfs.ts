@@ -22,7 +22,12 @@ export interface ConvertedPdfs {
 interface Pending {
   done: Promise<ConvertedPdf>;
   progress: ConversionProgress;
+  /** Failed while nobody waited: kept for the next caller (the page's next poll), then forgotten. */
+  failed?: boolean;
 }
+
+/** How long a failure nobody heard is kept for the page's next poll. */
+const FAILURE_KEPT_MS = 30_000;
 
 export function convertedPdfs(converter: DocumentConverter): ConvertedPdfs {
   const pending = new Map<string, Pending>();
@@ -31,11 +36,24 @@ export function convertedPdfs(converter: DocumentConverter): ConvertedPdfs {
     // The password is part of the key (a wrong one must not share a right one's result), hashed: keys are no place for it.
     const key = `${source.etag}:${createHash('sha256').update(source.password ?? '').digest('hex')}`;
     let entry = pending.get(key);
+    if (entry?.failed) {
+      // The failure goes to this caller; the one after it tries afresh (a failure of the content is recorded
+      // in the database anyway, a wrong password is not).
+      pending.delete(key);
+      return entry;
+    }
     if (!entry) {
       const created: Pending = { progress: { state: 'queued', ahead: 0 }, done: undefined as never };
-      created.done = converter.convert(source, { onProgress: (progress) => (created.progress = progress) }).finally(() => pending.delete(key));
-      // Nobody may be waiting when it fails (the page asks again later, and hears the failure then).
-      created.done.catch(() => {});
+      created.done = converter.convert(source, { onProgress: (progress) => (created.progress = progress) });
+      created.done.then(
+        () => pending.delete(key),
+        () => {
+          // Often nobody waits when it fails (the request answered 202): the page's next poll must hear it,
+          // not start the conversion over.
+          created.failed = true;
+          setTimeout(() => pending.get(key) === created && pending.delete(key), FAILURE_KEPT_MS).unref();
+        },
+      );
       pending.set(key, (entry = created));
     }
     return entry;

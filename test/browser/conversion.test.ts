@@ -129,7 +129,10 @@ describe('documents converted by LibreOffice, in a real browser', { skip: browse
     const url = stage.view(name, { sourceUri: await stage.put(key, content), projectName: project, permission: READONLY, ...(password !== undefined && { password }) });
     const page = await stage.newPage(browser);
     await page.goto(url);
-    const state = await waitForState(page, ['ready', 'error'], 60_000);
+    const state = await waitForState(page, ['ready', 'error'], 60_000).catch(async (error: Error) => {
+      // What the page showed and what the server logged last, to tell why it never settled.
+      throw new Error(`${error.message}\npage: ${JSON.stringify(await mountStatus(page))}\nserver: ${stage.server.stderr().slice(-3000)}`);
+    });
     const status = await mountStatus(page);
     const documentShown = await webofficeFrame(page).locator('.imm-document').count();
     await page.close();

@@ -14,7 +14,7 @@ import { putDocument, makeDataDir, startServer, type TestServer } from '../helpe
 import { popClient, type Params, type PopClient } from '../helpers/popClient.js';
 import { documentCall, newHolder, type DocumentPath } from '../helpers/documentApi.js';
 import { fakeSoffice, type FakeSoffice } from '../helpers/fakeSoffice.js';
-import { makeDocx } from '../helpers/officeFixtures.js';
+import { encrypt, makeDocx } from '../helpers/officeFixtures.js';
 import { makePdf, pageCount, pdfText } from '../helpers/pdfs.js';
 import { sleep } from '../helpers/serverData.js';
 
@@ -55,7 +55,9 @@ describe('the document API of a converted format', () => {
   /** Asks for the content as the page does: again after each 202's RetryAfterMs, until an answer that is not 202. */
   async function contentWhenReady(call: (path: DocumentPath) => ReturnType<typeof documentCall>) {
     const progress: Record<string, any>[] = [];
-    for (;;) {
+    // The stand-in takes 1.5 s: far fewer polls than this, unless the conversion never ends.
+    for (let poll = 1; ; poll++) {
+      assert.ok(poll <= 40, `content is still 202 after ${poll - 1} polls: ${JSON.stringify(progress.at(-1))}`);
       const reply = await call('/content');
       if (reply.status !== 202) return { reply, progress };
       assert.equal(reply.headers.get('retry-after'), '1');
@@ -150,6 +152,23 @@ describe('the document API of a converted format', () => {
     assert.equal(other.status, 401);
     assert.equal(other.body.Code, 'TokenSuperseded');
     assert.equal(soffice.runs().length, runs);
+  });
+
+  test('a missing or wrong Password is answered to the next poll, not converted over and over; the right one converts', async () => {
+    const locked = encrypt(await makeDocx(['behind a password']), 'open sesame');
+    const uri = await put('locked/report.docx', locked);
+    for (const [password, code] of [[undefined, 'DocumentPasswordRequired'], ['guess', 'DocumentPasswordIncorrect']] as const) {
+      const { call } = await openSession(uri, password === undefined ? {} : { Password: password });
+      const { reply } = await contentWhenReady(call);
+      assert.equal(reply.status, 400, JSON.stringify(reply.body));
+      assert.equal(reply.body.Code, code);
+    }
+    const runs = soffice.runs().length;
+    const { call } = await openSession(uri, { Password: 'open sesame' });
+    const { reply } = await contentWhenReady(call);
+    assert.equal(reply.status, 200);
+    assert.ok(reply.bytes.equals(pdf));
+    assert.equal(soffice.runs().length, runs + 1, 'LibreOffice ran once, on the decrypted document');
   });
 
   test('bytes that are not a document, and a conversion that makes no PDF, are clear 422s; the node stays ready', async () => {
