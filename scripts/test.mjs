@@ -4,7 +4,9 @@
 // is skipped and says so — unless IMM_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
 // The browser suites (dist/test/browser/: the JS SDK and the page in a real headless Chromium) run in each
 // pass when Chromium is at /usr/bin/chromium (or IMM_CHROMIUM_PATH); without it they are skipped with a loud
-// message — unless IMM_REQUIRE_BROWSER=1 (CI), which makes that a failure. At the end, how long each pass took
+// message — unless IMM_REQUIRE_BROWSER=1 (CI), which makes that a failure. The LibreOffice suites (real
+// conversions to PDF) likewise need `soffice` on PATH (or IMM_SOFFICE): skipped loudly without it, unless
+// IMM_REQUIRE_LIBREOFFICE=1 (CI). At the end, how long each pass took
 // and one line counting them all: `total: N passed, N failed, N skipped` (the form CI reads).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -59,6 +61,20 @@ if (!browserAvailable) {
   }
 }
 
+// The suites check for soffice themselves (test/helpers/libreOffice.ts); this says it where it is seen.
+const sofficeOnPath = (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && ['soffice', 'libreoffice'].some((name) => fs.existsSync(path.join(dir, name))));
+const configuredSoffice = process.env.IMM_SOFFICE;
+const libreOfficeAvailable = sofficeOnPath || (configuredSoffice !== undefined && configuredSoffice !== 'none' && fs.existsSync(configuredSoffice));
+let libreOfficeOk = true;
+if (!libreOfficeAvailable) {
+  if (process.env.IMM_REQUIRE_LIBREOFFICE === '1') {
+    loud('LIBREOFFICE TESTS REQUIRED (IMM_REQUIRE_LIBREOFFICE=1) but there is no soffice on PATH');
+    libreOfficeOk = false;
+  } else {
+    loud('LIBREOFFICE TESTS SKIPPED: no soffice on PATH — conversions to PDF are NOT tested (apt-get install libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)');
+  }
+}
+
 // Every test file but the browser suites, which run after the rest (one browser per file, heavier).
 const allButBrowser = fs
   .readdirSync('dist/test', { recursive: true })
@@ -91,7 +107,8 @@ if (await postgresReachable()) {
 
 // Said again at the end, where it is seen.
 if (!browserAvailable) loud(`BROWSER TESTS ${browserOk ? 'SKIPPED' : 'REQUIRED BUT NOT RUN'}: no Chromium at ${chromium}`);
+if (!libreOfficeAvailable) loud(`LIBREOFFICE TESTS ${libreOfficeOk ? 'SKIPPED' : 'REQUIRED BUT NOT RUN'}: no soffice on PATH`);
 const total = passes.reduce((sum, p) => ({ passed: sum.passed + p.counts.passed, failed: sum.failed + p.counts.failed, skipped: sum.skipped + p.counts.skipped }), { passed: 0, failed: 0, skipped: 0 });
 console.log(`\n# ${passes.map((p) => `${p.label} pass ${minutes(p.seconds)}`).join(', ')}; npm test took ${minutes(passes.reduce((sum, p) => sum + p.seconds, 0))}`);
 console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-process.exit(sqliteOk && sqliteBrowserOk && browserOk && postgresOk ? 0 : 1);
+process.exit(sqliteOk && sqliteBrowserOk && browserOk && libreOfficeOk && postgresOk ? 0 : 1);

@@ -146,11 +146,13 @@ export function buildApp(services: Services) {
 
   routes.serve('/health', { GET: async (request) => ({ RequestId: request.id, Status: 'OK', Region: config.region }) });
 
-  // Readiness for a load balancer: can this node reach the database (within a second)?
+  // Readiness for a load balancer: can this node reach the database (within a second)? And which documents it
+  // converts: `libreoffice` (every listed format, to PDF) or `none` (the page's own viewers only).
   routes.serve('/ready', {
     GET: async (request) => {
       await databaseReachable(services, 1000);
-      return { RequestId: request.id, Status: 'OK' };
+      const { converter, concurrency, waiting, running } = services.converter.status();
+      return { RequestId: request.id, Status: 'OK', Converter: converter, Conversions: { Concurrency: concurrency, Waiting: waiting, Running: running } };
     },
   });
 

@@ -55,6 +55,11 @@ export interface Config {
   /** Where save notifications go (IMM_NOTIFY_TOPICS), and how long one delivery attempt may take. */
   notifyTopics: NotifyTopic[];
   notifyTimeoutMs: number;
+  /** The LibreOffice command (IMM_SOFFICE as given; unset = `soffice` found on PATH, `none` = no conversions). */
+  soffice?: string;
+  /** Conversions to PDF that run at once on this node, and how long one may take before it is killed. */
+  convertConcurrency: number;
+  convertTimeoutMs: number;
 }
 
 /** true = every proxy, a number = that many hops, a list = those addresses/CIDRs (or loopback, linklocal, uniquelocal). */
@@ -96,6 +101,9 @@ export const SETTINGS = {
   tlsCert: { env: 'IMM_TLS_CERT', flag: '--tls-cert <file>', describe: 'PEM certificate (chain): serve HTTPS', default: undefined },
   tlsKey: { env: 'IMM_TLS_KEY', flag: '--tls-key <file>', describe: 'PEM private key of IMM_TLS_CERT', default: undefined },
   errorDocsUrl: { env: 'IMM_ERROR_DOCS_URL', flag: '--error-docs-url <url>', describe: "Recommend link of this service's own error codes", default: DEFAULT_ERROR_DOCS_URL },
+  soffice: { env: 'IMM_SOFFICE', flag: '--soffice <command>', describe: 'LibreOffice command converting documents to PDF (none = no conversions)', default: 'soffice on PATH' },
+  convertConcurrency: { env: 'IMM_CONVERT_CONCURRENCY', flag: '--convert-concurrency <n>', describe: 'conversions to PDF running at once on this node', default: '1' },
+  convertTimeout: { env: 'IMM_CONVERT_TIMEOUT', flag: '--convert-timeout <seconds>', describe: 'a conversion taking longer is killed', default: '60' },
   frameAncestors: { env: 'IMM_FRAME_ANCESTORS', flag: '--frame-ancestors <sources>', describe: "who may embed the WebOffice page (CSP frame-ancestors sources, e.g. 'self' https://app.example.com)", default: '*' },
   notifyTopics: { env: 'IMM_NOTIFY_TOPICS', flag: '--notify-topics <topics>', describe: 'save notifications: TOPIC=URL,… or a JSON object', default: undefined },
   notifySecret: { env: 'IMM_NOTIFY_SECRET', flag: '--notify-secret <secret>', describe: 'HMAC-SHA256 key signing notifications (topics without their own)', default: undefined },
@@ -215,5 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<Setting
     frameAncestors: parseFrameAncestors(text('frameAncestors')),
     notifyTopics: parseNotifyTopics(text('notifyTopics'), text('notifySecret')),
     notifyTimeoutMs: seconds('notifyTimeout', 10, 0.1),
+    soffice: text('soffice'),
+    convertConcurrency: positiveInteger(text('convertConcurrency') ?? '1', 'IMM_CONVERT_CONCURRENCY'),
+    convertTimeoutMs: seconds('convertTimeout', 60, 0.1),
   };
 }

@@ -35,13 +35,16 @@ export async function startServer(config: Config, options: { announce?: boolean 
   url = `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   const stopSweeper = startSweeper(services);
   const deliverer = startNotificationDeliverer({ outbox: services.notificationOutbox, topics: config.notifyTopics, log }, { timeoutMs: config.notifyTimeoutMs });
-  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location, notifyTopics: config.notifyTopics.map((t) => t.name) }, 'ready');
+  log.info({ event: 'server.listening', url, database: services.database.engine, location: services.database.location, converter: services.converter.status().converter, notifyTopics: config.notifyTopics.map((t) => t.name) }, 'ready');
   if (announce) announceListening(url);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       stopSweeper();
+      // First: a request waiting for a conversion (an export, up to IMM_CONVERT_TIMEOUT) must not hold the stop
+      // up; its LibreOffice is killed and its claim given back, so another node converts the version.
+      await services.converter.close();
       await deliverer.stop(); // attempts in flight are given back to the outbox, due at once for any node
       await app.close(); // stops accepting, lets in-flight requests finish
       // A request whose client hung up is still being served: its rotation, usage and audit must land

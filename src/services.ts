@@ -23,6 +23,10 @@ import { cachedStore, noReadCache, readCache, type ReadCache } from './store/rea
 import { fileSystemObjectStore } from './documents/fileSystemObjectStore.js';
 import type { ObjectStore } from './documents/objectStore.js';
 import type { TokenSettings } from './tokens/webofficeSessions.js';
+import { documentConverter, type DocumentConverter } from './conversion/documentConverter.js';
+import { pdfCache } from './conversion/pdfCache.js';
+import { findSoffice } from './conversion/soffice.js';
+import { documentConversionStore } from './store/documentConversions.js';
 
 export interface Services {
   config: Config;
@@ -43,6 +47,8 @@ export interface Services {
   notificationOutbox: ReturnType<typeof notificationOutboxStore>;
   /** The WebOffice document API's view of sessions: access by token, and each session's holder. */
   webofficeAccess: ReturnType<typeof webofficeAccessStore>;
+  /** Documents converted to PDF with LibreOffice, once per version for all nodes (close it before the database). */
+  converter: DocumentConverter;
   /** The per-process caches of keys, RAM, projects and buckets (pass-through for the CLI). */
   caches: ReadCache;
   tokenSettings: TokenSettings;
@@ -58,6 +64,7 @@ export async function openServices(
   options: { cached?: boolean } = {},
 ): Promise<Services> {
   const masterKey = loadMasterKey(config.dataDir, config.masterKey);
+  const soffice = findSoffice(config.soffice);
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
   try {
     await migrateToLatest(database.db);
@@ -89,6 +96,10 @@ export async function openServices(
     objectVersions: objectVersionStore(db),
     notificationOutbox: notificationOutboxStore(db),
     webofficeAccess: webofficeAccessStore(db),
+    converter: documentConverter(
+      { conversions: documentConversionStore(db), cache: pdfCache(config.ossDir, masterKey), log },
+      { soffice, concurrency: config.convertConcurrency, timeoutMs: config.convertTimeoutMs },
+    ),
     caches,
     tokenSettings: {
       accessTokenTtlMs: config.accessTokenTtlMs,

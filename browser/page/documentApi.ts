@@ -40,6 +40,16 @@ export interface DocumentInfo {
   CachePreview: boolean;
   AccessTokenExpiredTime: string;
   Viewer: ViewerKind;
+  /** Shown through the PDF the server's LibreOffice makes of it (then Viewer is 'pdf'). */
+  Converted?: boolean;
+}
+
+/** `content` of a converted format while the server converts it: where it is, and when to ask again. */
+export interface ConversionPending {
+  State: 'queued' | 'converting';
+  /** Conversions that start before this one on the node (queued only). */
+  Ahead?: number;
+  RetryAfterMs: number;
 }
 
 /** What a save answers: the version now current (the next one, or the same for `nochange`). */
@@ -101,8 +111,10 @@ export class DocumentApi {
     return (await this.#fetch('', 'GET')).json();
   }
 
-  async content(): Promise<ArrayBuffer> {
-    return (await this.#fetch('/content', 'GET')).arrayBuffer();
+  /** The document's bytes (its PDF, for a converted format), or — 202 — how far its conversion is. */
+  async content(): Promise<ArrayBuffer | ConversionPending> {
+    const response = await this.#fetch('/content', 'GET');
+    return response.status === 202 ? ((await response.json()) as ConversionPending) : response.arrayBuffer();
   }
 
   /** One version's bytes: a number (needs Permission.History unless it is the opened one) or `latest`. */

@@ -7,7 +7,7 @@
 import { MESSAGE_SOURCE, parseSdkMessage, type PageState, type PageToSdk } from '../shared/protocol.js';
 import { DocumentApi, DocumentApiError, newHolderId, type DocumentInfo } from './documentApi.js';
 import { canRender, DocumentView } from './documentView.js';
-import { converterNeededWords, isTransient, readyWords, stateForError, WORDS } from './wording.js';
+import { conversionWords, converterNeededWords, isTransient, readyWords, stateForError, WORDS } from './wording.js';
 
 const POLL_INTERVAL_MS = 5_000;
 const OPEN_TRIES = 3;
@@ -88,7 +88,16 @@ class WebOfficePage {
         if (this.#parentOrigin !== undefined) this.#postToParent({ source: MESSAGE_SOURCE, type: 'save', ...outcome }, this.#parentOrigin);
       });
       this.#schedulePoll(attempt);
-      const content = await this.#api.content();
+      let content = await this.#api.content();
+      // A converted format: the server says how far its conversion is until the PDF is ready.
+      while (!(content instanceof ArrayBuffer)) {
+        this.#report('loading', conversionWords(content));
+        const retryMs = Math.min(Math.max(content.RetryAfterMs, 200), 5_000);
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        if (attempt !== this.#attempt) return;
+        content = await this.#api.content();
+        if (attempt !== this.#attempt) return;
+      }
       if (attempt !== this.#attempt) return;
       await this.#view.render(content);
       if (attempt !== this.#attempt) return;

@@ -1,6 +1,6 @@
 /** What the page tells a person, for each way a view can end or fail. */
 import type { PageState } from '../shared/protocol.js';
-import { DocumentApiError } from './documentApi.js';
+import { DocumentApiError, type ConversionPending } from './documentApi.js';
 
 export const WORDS = {
   waiting: 'Waiting for the application to hand over access to this document…',
@@ -20,8 +20,25 @@ export function readyWords(filename: string): string {
 }
 
 export function converterNeededWords(extension: string): string {
-  return `.${extension} documents can be shown only by the server-side converter, which this service does not have yet. Ask for the document as PDF, .docx, .xlsx, .txt or .csv.`;
+  return `.${extension} documents can be shown only by the server-side converter (LibreOffice), which is not installed on this server. Ask for the document as PDF, .docx, .xlsx, .txt or .csv.`;
 }
+
+/** Progress while the server converts the document to PDF. */
+export function conversionWords(pending: ConversionPending): string {
+  if (pending.State === 'converting') return 'Converting the document to PDF…';
+  const ahead = pending.Ahead ?? 0;
+  return ahead === 0 ? 'Waiting to convert the document to PDF: it is next in line…' : `Waiting to convert the document to PDF: ${ahead} ${ahead === 1 ? 'document is' : 'documents are'} ahead in line…`;
+}
+
+/** Why a document cannot be shown, in words, for the codes of its content and its conversion. */
+const DOCUMENT_FAILURES: Record<string, (message: string) => string> = {
+  DocumentPasswordRequired: () => 'This document is protected by a password, and none was given: the application must open it with its password.',
+  DocumentPasswordIncorrect: () => 'The password given for this document does not open it: the application must open it with the right password.',
+  DocumentCorrupt: (message) => `This document is damaged and cannot be shown. ${message}`,
+  UnsupportedContent: (message) => `This file cannot be shown: it is not what its name says. ${message}`,
+  ConversionTimeout: (message) => `Converting this document to PDF took too long, so it cannot be shown. ${message}`,
+  ConverterUnavailable: () => 'This document can be shown only once the server converts it to PDF, and the server cannot convert documents now (LibreOffice is not installed).',
+};
 
 /** The state a failed document-API call puts the view in, and the words for it. */
 export function stateForError(error: unknown): { state: PageState; message: string } {
@@ -37,6 +54,8 @@ export function stateForError(error: unknown): { state: PageState; message: stri
         return { state: 'error', message: WORDS.invalid };
     }
   }
+  const failure = error instanceof DocumentApiError ? DOCUMENT_FAILURES[error.code] : undefined;
+  if (failure) return { state: 'error', message: failure((error as DocumentApiError).message) };
   const detail = error instanceof Error ? error.message : String(error);
   return { state: 'error', message: `${WORDS.failed}: ${detail}.` };
 }

@@ -28,6 +28,8 @@ export interface ViewOptions {
   /** Generate's NotifyTopicName (where saves are announced) and UserData (echoed in the announcement). */
   notifyTopicName?: string;
   userData?: string;
+  /** Generate's Password, for a password-protected document. */
+  password?: string;
 }
 
 export interface IntegratorOptions {
@@ -148,6 +150,7 @@ export async function startIntegrator(options: IntegratorOptions): Promise<Integ
     if (view.previewPages !== undefined) params.PreviewPages = String(view.previewPages);
     if (view.notifyTopicName !== undefined) params.NotifyTopicName = view.notifyTopicName;
     if (view.userData !== undefined) params.UserData = view.userData;
+    if (view.password !== undefined) params.Password = view.password;
     const token = await call('GenerateWebofficeToken', params);
     const handle = randomBytes(16).toString('hex');
     const expiresAt = Date.parse(token.AccessTokenExpiredTime);

@@ -64,6 +64,13 @@ export const ERROR_CATALOG = {
   VersionConflict: { status: 409, message: 'The document has changed since the version you edited ({0}); reload it and save again.', definedHere: true },
   NotEditable: { status: 409, message: 'The format {0} cannot be edited here; only .txt and .csv are saved from the page.', definedHere: true },
   PreconditionRequired: { status: 428, message: 'Saving needs the header If-Match with the ETag of the version the edit started from.', definedHere: true },
+  // Converting documents to PDF with LibreOffice (src/conversion/).
+  UnsupportedContent: { status: 422, message: '{0}', definedHere: true },
+  DocumentCorrupt: { status: 422, message: '{0}', definedHere: true },
+  DocumentPasswordRequired: { status: 400, message: 'The document is protected by a password; pass it as Password to GenerateWebofficeToken.', definedHere: true },
+  DocumentPasswordIncorrect: { status: 400, message: 'The Password does not open the document.', definedHere: true },
+  ConversionTimeout: { status: 504, message: 'The document could not be converted to PDF within {0} seconds (IMM_CONVERT_TIMEOUT).', definedHere: true },
+  ConverterUnavailable: { status: 503, message: 'Documents cannot be converted to PDF on this node: LibreOffice is not installed (see IMM_SOFFICE).', definedHere: true },
   // HTTP-level failures, answered in the same envelope.
   UnsupportedMediaType: { status: 415, message: 'The content type {0} is not supported; use application/x-www-form-urlencoded.', definedHere: true },
   RequestEntityTooLarge: { status: 413, message: 'The request body is larger than {0} bytes.', definedHere: true },

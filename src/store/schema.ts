@@ -8,6 +8,24 @@ export interface AccountsTable {
   created_at: string;
 }
 
+/** A conversion to PDF of one content (by ETag): being done by one claim, done, or failed. */
+export interface DocumentConversionsTable {
+  etag: string;
+  state: 'converting' | 'done' | 'failed';
+  /** The node that holds (or held) the claim, for operators. */
+  owner_node: string;
+  /** Random per claim: the compare-and-swap token of a take-over. */
+  claim_id: string;
+  started_at_ms: number;
+  /** A converting claim not renewed by then is stale (its node died): another may take it over. */
+  lease_expires_ms: number;
+  finished_at_ms: number | null;
+  pages: number | null;
+  /** The error code (and message) of a failed conversion. */
+  error: string | null;
+  error_message: string | null;
+}
+
 export interface AccessKeysTable {
   id: string;
   account_id: string;
@@ -242,6 +260,7 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   weboffice_holders: WebofficeHoldersTable;
   object_versions: ObjectVersionsTable;
+  document_conversions: DocumentConversionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   ram_users: RamUsersTable;
   ram_groups: RamGroupsTable;

@@ -131,6 +131,11 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       });
     },
 
+    async secretsOf(sessionId) {
+      const row = await db.selectFrom('weboffice_sessions').select(['id', 'secrets_sealed']).where('id', '=', sessionId).executeTakeFirst();
+      return row ? openSecrets(masterKey, row) : {};
+    },
+
     async updateOptions(sessionId, options) {
       await db.updateTable('weboffice_sessions').set({ options }).where('id', '=', sessionId).execute();
     },
@@ -208,6 +213,8 @@ async function rotateInOneStatement(db: Kysely<Database>, args: RotateArgs): Pro
 /** Queries beyond the rotation capability: project deletion, options, metrics, sweeping (access tokens: webofficeAccess.ts). */
 export interface SessionQueries {
   revokeProjectSessions(projectId: string, reason: string, nowMs: number): Promise<void>;
+  /** The session's secret options (Generate's Password), opened; {} for none. */
+  secretsOf(sessionId: string): Promise<SessionSecrets>;
   /** Replaces the remembered Generate options (a Refresh with a new CredentialConfig). */
   updateOptions(sessionId: string, options: string): Promise<void>;
   /** Sessions that can still be refreshed (not revoked, last refresh token unexpired), for the metrics. */

@@ -16,7 +16,9 @@ import type { ObjectVersion } from '../store/objectVersions.js';
 import { accessHashOf, bearerToken, checkAccess, checkHolder, holderHashOf } from './tokenCheck.js';
 import { documentContentType, extensionOf, viewerFor } from './contentTypes.js';
 import { effectiveWatermark } from './watermark.js';
-import { EncryptedPdf, firstPages, stampWatermark, textToPdf } from './pdf.js';
+import { EncryptedPdf, firstPages, openPdf, stampWatermark, textToPdf } from './pdf.js';
+import { convertedPdfs } from './convertedPdfs.js';
+import type { ConversionSource } from '../conversion/documentConverter.js';
 import { percentEncode } from '../api/signature.js';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -45,7 +47,13 @@ function ifMatchOf(header: string | string[] | undefined): string | undefined {
 /** Nothing the document API answers may be kept by a cache or read as another type than it says. */
 const PRIVATE_HEADERS = { 'cache-control': 'private, no-store', 'x-content-type-options': 'nosniff' };
 
+/** How long `content` waits for a conversion before it answers its progress (202), and when the page should ask again. */
+const CONVERSION_WAIT_MS = 250;
+const CONVERSION_RETRY_MS = { queued: 1000, converting: 500 } as const;
+
 export function documentApi(services: Services): DocumentApi {
+  const converted = convertedPdfs(services.converter);
+
   /** The token checks, then the holder's: `open` takes the session over, every other call must be its holder. */
   async function admit(request: FastifyRequest, opening: boolean): Promise<{ access: DocumentAccess; options: RememberedOptions }> {
     const { fileId } = request.params as { fileId: string };
@@ -86,7 +94,9 @@ export function documentApi(services: Services): DocumentApi {
       Hidecmb: options.hidecmb,
       CachePreview: options.cachePreview,
       AccessTokenExpiredTime: accessTokenExpiry(access.token),
-      Viewer: viewerFor(options.filename),
+      // Converted formats are shown by the PDF viewer; `content` serves their PDF.
+      Viewer: converted.applies(options.filename) ? 'pdf' : viewerFor(options.filename),
+      ...(converted.applies(options.filename) && { Converted: true }),
     };
   }
 
@@ -107,6 +117,52 @@ export function documentApi(services: Services): DocumentApi {
   }
 
   const requestedVersion = (request: FastifyRequest, options: RememberedOptions) => requestedVersionOf(services, request, options);
+  /** The opened version as the converter takes it: its ETag names the PDF, its bytes are read only if converted here. */
+  async function conversionSource(access: DocumentAccess, options: RememberedOptions): Promise<ConversionSource> {
+    const etag = options.document?.etag ?? (await services.objectVersions.latest(options.source.bucket, options.source.key))?.etag;
+    if (!etag) throw new ApiError('ResourceNotFound', options.filename);
+    const { password } = await services.sessions.secretsOf(access.session.id);
+    const read = async () => Buffer.concat(await (await openedContent(options)).body.toArray());
+    return { etag, filename: options.filename, read, password };
+  }
+
+  /** `content` of a converted format: its PDF (cut to PreviewPages), or 202 and the conversion's progress. */
+  async function convertedContent(request: FastifyRequest, reply: FastifyReply, access: DocumentAccess, options: RememberedOptions) {
+    const source = await conversionSource(access, options);
+    const result = await converted.get(source, CONVERSION_WAIT_MS);
+    if ('state' in result) {
+      const retryMs = CONVERSION_RETRY_MS[result.state];
+      reply.status(202).headers({ ...PRIVATE_HEADERS, 'retry-after': String(Math.ceil(retryMs / 1000)) });
+      return { RequestId: request.id, State: result.state, ...(result.state === 'queued' && { Ahead: result.ahead }), RetryAfterMs: retryMs };
+    }
+    const limit = options.previewPages;
+    const cut = limit === undefined ? undefined : await cutPdf(result.pdf, limit);
+    return reply
+      .headers({
+        ...PRIVATE_HEADERS,
+        'content-type': 'application/pdf',
+        'content-disposition': attachment(`${baseName(options.filename)}.pdf`),
+        'content-security-policy': "default-src 'none'; sandbox",
+        // Another representation of the version than its own bytes: an ETag of its own.
+        etag: `"${source.etag}-pdf${cut ? `-${limit}p` : ''}"`,
+        'x-imm-converted': 'pdf',
+      })
+      .send(cut ? Buffer.from(cut) : result.pdf);
+  }
+
+  /** The PDF an export stamps: the converted one (cut to PreviewPages), or the text laid out. PDFs are never exported (spec). */
+  async function exportedPdf(access: DocumentAccess, options: RememberedOptions) {
+    if (converted.applies(options.filename)) {
+      const { pdf } = await converted.wait(await conversionSource(access, options));
+      const limit = options.previewPages;
+      return openPdf((limit === undefined ? undefined : await cutPdf(pdf, limit)) ?? pdf);
+    }
+    const viewer = viewerFor(options.filename);
+    if (viewer !== 'text' && viewer !== 'csv') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
+    const reader = await openedContent(options);
+    const text = new TextDecoder('utf-8').decode(Buffer.concat(await reader.body.toArray()));
+    return textToPdf(text, { title: options.filename, monospace: viewer === 'csv', maxPages: options.previewPages });
+  }
 
   function refuseWithoutViewer(options: RememberedOptions): void {
     if (viewerFor(options.filename) === 'converter-needed') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
@@ -117,7 +173,8 @@ export function documentApi(services: Services): DocumentApi {
     info: (request, reply) => info(request, reply, false),
 
     async content(request, reply) {
-      const { options } = await admit(request, false);
+      const { access, options } = await admit(request, false);
+      if (converted.applies(options.filename)) return convertedContent(request, reply, access, options);
       refuseWithoutViewer(options);
       const wanted = await requestedVersion(request, options);
       const reader = await openedContent(options, wanted);
@@ -185,13 +242,9 @@ export function documentApi(services: Services): DocumentApi {
     },
 
     async export(request, reply) {
-      const { options } = await admit(request, false);
+      const { access, options } = await admit(request, false);
       if (!options.permission.Export) throw new ApiError('PermissionDenied', 'Export');
-      const viewer = viewerFor(options.filename);
-      if (viewer !== 'text' && viewer !== 'csv') throw new ApiError('ConverterRequired', `.${extensionOf(options.filename)}`);
-      const reader = await openedContent(options);
-      const text = new TextDecoder('utf-8').decode(Buffer.concat(await reader.body.toArray()));
-      const doc = await textToPdf(text, { title: options.filename, monospace: viewer === 'csv', maxPages: options.previewPages });
+      const doc = await exportedPdf(access, options);
       const watermark = effectiveWatermark(options.watermark);
       if (watermark.Type === 1) await stampWatermark(doc, watermark);
       const pdf = Buffer.from(await doc.save());

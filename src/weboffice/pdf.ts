@@ -22,6 +22,9 @@ async function load(bytes: Uint8Array): Promise<PDFDocument> {
   }
 }
 
+/** A PDF to change (stamp), as pdf-lib reads it; an encrypted one is `EncryptedPdf`. */
+export const openPdf = (bytes: Uint8Array): Promise<PDFDocument> => load(bytes);
+
 /**
  * The first `count` pages of a PDF as a new document, or undefined when it has no more than that. The pages
  * are copied into a fresh document, so nothing of the pages left out (content, images, fonts) is in the bytes.

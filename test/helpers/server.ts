@@ -48,7 +48,8 @@ export function makeDataDir(prefix = 'imm-test-'): string {
  */
 export async function startServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<TestServer> {
   const dataDir = env.IMM_DATA_DIR ?? makeDataDir();
-  const fullEnv: Record<string, string> = { IMM_PORT: '0', IMM_LOG_LEVEL: 'info', ...(await engineEnv(dataDir, env)), ...env, IMM_DATA_DIR: dataDir };
+  // No LibreOffice unless a test asks for it (IMM_SOFFICE): the other suites test the page's own viewers.
+  const fullEnv: Record<string, string> = { IMM_PORT: '0', IMM_LOG_LEVEL: 'info', IMM_SOFFICE: 'none', ...(await engineEnv(dataDir, env)), ...env, IMM_DATA_DIR: dataDir };
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -8,6 +8,7 @@ import * as cacheGeneration from './2026-12-02-cache-generation.js';
 import * as webofficeHolders from './2026-12-02-weboffice-holders.js';
 import * as notificationOutbox from './2026-12-03-notification-outbox.js';
 import * as versionContents from './2026-12-03-version-contents.js';
+import * as documentConversions from './2026-12-03-document-conversions.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02-weboffice-holders': webofficeHolders,
   '2026-12-03-notification-outbox': notificationOutbox,
   '2026-12-03-version-contents': versionContents,
+  '2026-12-03-document-conversions': documentConversions,
 };
 
 export const migrationProvider: MigrationProvider = {
