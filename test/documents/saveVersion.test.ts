@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { installationsUnderTest, type Installation } from '../helpers/sharedInstallation.js';
+import { installationsUnderTest, type Installation } from '../helpers/installations.js';
 import { currentVersion, putDocument, readVersion, saveVersion } from '../../src/documents/documentVersions.js';
 import { saveNotification, type SaveEvent } from '../../src/notifications/saveEvents.js';
 import { ApiError } from '../../src/core/errors.js';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { installationsUnderTest, type Installation } from '../helpers/sharedInstallation.js';
+import { installationsUnderTest, type Installation } from '../helpers/installations.js';
 import { sleep } from '../helpers/serverData.js';
 import { createLogger } from '../../src/logger.js';
 import { putDocument, saveVersion } from '../../src/documents/documentVersions.js';
