@@ -117,18 +117,23 @@ export function documentApi(services: Services): DocumentApi {
   }
 
   const requestedVersion = (request: FastifyRequest, options: RememberedOptions) => requestedVersionOf(services, request, options);
-  /** The opened version as the converter takes it: its ETag names the PDF, its bytes are read only if converted here. */
-  async function conversionSource(access: DocumentAccess, options: RememberedOptions): Promise<ConversionSource> {
-    const etag = options.document?.etag ?? (await services.objectVersions.latest(options.source.bucket, options.source.key))?.etag;
+  /**
+   * A version as the converter takes it (the opened one, or `wanted` from History): its ETag names the PDF, its
+   * bytes are read only if converted here.
+   */
+  async function conversionSource(access: DocumentAccess, options: RememberedOptions, wanted?: ObjectVersion): Promise<ConversionSource> {
+    const etag = wanted?.etag ?? options.document?.etag ?? (await services.objectVersions.latest(options.source.bucket, options.source.key))?.etag;
     if (!etag) throw new ApiError('ResourceNotFound', options.filename);
     const { password } = await services.sessions.secretsOf(access.session.id);
-    const read = async () => Buffer.concat(await (await openedContent(options)).body.toArray());
+    const read = async () => Buffer.concat(await (await openedContent(options, wanted)).body.toArray());
     return { etag, filename: options.filename, read, password };
   }
 
   /** `content` of a converted format: its PDF (cut to PreviewPages), or 202 and the conversion's progress. */
-  async function convertedContent(request: FastifyRequest, reply: FastifyReply, access: DocumentAccess, options: RememberedOptions) {
-    const source = await conversionSource(access, options);
+  async function convertedContent(request: FastifyRequest, reply: FastifyReply, access: DocumentAccess, options: RememberedOptions, wanted?: ObjectVersion) {
+    const source = await conversionSource(access, options, wanted);
+    const version = wanted?.version ?? options.document?.version;
+    if (version !== undefined) reply.header('x-weboffice-version', String(version));
     const result = await converted.get(source, CONVERSION_WAIT_MS);
     if ('state' in result) {
       const retryMs = CONVERSION_RETRY_MS[result.state];
@@ -174,9 +179,10 @@ export function documentApi(services: Services): DocumentApi {
 
     async content(request, reply) {
       const { access, options } = await admit(request, false);
-      if (converted.applies(options.filename)) return convertedContent(request, reply, access, options);
-      refuseWithoutViewer(options);
+      // The version first, History's permission with it, whatever the format.
       const wanted = await requestedVersion(request, options);
+      if (converted.applies(options.filename)) return convertedContent(request, reply, access, options, wanted);
+      refuseWithoutViewer(options);
       const reader = await openedContent(options, wanted);
       const etag = wanted?.etag ?? options.document?.etag;
       const version = wanted?.version ?? options.document?.version;

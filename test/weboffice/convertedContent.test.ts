@@ -103,6 +103,34 @@ describe('the document API of a converted format', () => {
     assert.equal(soffice.runs().length, 1, 'one conversion per version');
   });
 
+  test('History opens an earlier or later version of a converted format as that version\'s PDF; without History, 403', async () => {
+    const first = await makeDocx(['First draft']);
+    const second = await makeDocx(['Second draft, longer']);
+    const uri = await put('history/plan.docx', first);
+    const withHistory = await openSession(uri, { Permission: { Readonly: true, History: true } });
+    const withoutHistory = await openSession(uri, { Permission: { Readonly: true } });
+    await put('history/plan.docx', second); // version 2, after both sessions opened version 1
+    const versionReady = async (session: typeof withHistory, version: string) => {
+      for (let poll = 1; ; poll++) {
+        assert.ok(poll <= 40, `version ${version} still converting`);
+        const reply = await documentCall(server, session.pair.WebofficeURL, { token: session.pair.AccessToken, holder: session.holder, path: '/content', query: `version=${version}` });
+        if (reply.status !== 202) return reply;
+        await sleep(reply.body.RetryAfterMs);
+      }
+    };
+    const v1 = await versionReady(withHistory, '1');
+    const v2 = await versionReady(withHistory, '2');
+    assert.equal(v1.status, 200);
+    assert.equal(v1.headers.get('etag'), `"${md5(first)}-pdf"`);
+    assert.equal(v1.headers.get('x-weboffice-version'), '1');
+    assert.equal(v2.status, 200);
+    assert.equal(v2.headers.get('etag'), `"${md5(second)}-pdf"`);
+    assert.equal(v2.headers.get('x-weboffice-version'), '2');
+    const refused = await documentCall(server, withoutHistory.pair.WebofficeURL, { token: withoutHistory.pair.AccessToken, holder: withoutHistory.holder, path: '/content', query: 'version=2' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.Code, 'PermissionDenied');
+  });
+
   test('with one worker, a second document waits in line and hears its place', async () => {
     const first = await openSession(await put('queue/first.docx', await makeDocx(['first in line'])));
     const second = await openSession(await put('queue/second.docx', await makeDocx(['second in line'])));
