@@ -4,6 +4,7 @@
  */
 import Papa from 'papaparse';
 import { decodeText } from './viewers/viewer.js';
+import { columnName, spreadsheetTable } from './viewers/table.js';
 
 export type EditableKind = 'text' | 'csv';
 
@@ -42,13 +43,6 @@ function textEditor(container: HTMLElement, text: string) {
   return { text: () => area.value, destroy: () => area.remove() };
 }
 
-/** Excel-style column names: A … Z, AA … */
-function columnName(index: number): string {
-  let name = '';
-  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
-  return name;
-}
-
 function gridEditor(container: HTMLElement, text: string) {
   const parsed = Papa.parse<string[]>(text, { skipEmptyLines: 'greedy' });
   const rows = parsed.data.length > 0 ? parsed.data : [['']];
@@ -58,16 +52,7 @@ function gridEditor(container: HTMLElement, text: string) {
   const trailing = /\r?\n$/.test(text);
   const wrapper = document.createElement('div');
   wrapper.className = 'imm-grid-editor';
-  const table = document.createElement('table');
-  table.className = 'imm-table imm-grid';
-  const head = table.createTHead().insertRow();
-  head.append(document.createElement('th'));
-  for (let c = 0; c < columns; c++) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = columnName(c);
-    head.append(th);
-  }
+  const table = spreadsheetTable('imm-table imm-grid', columns);
   const body = table.createTBody();
   const addRow = (values: readonly string[]) => {
     const tr = body.insertRow();

@@ -33,6 +33,12 @@ function isLocalFilesystem(folder: string): boolean {
   }
 }
 
+/**
+ * Whether a descriptor whose /proc/self/fd link reads `real` (not `file` itself) is still the file that was at
+ * `file`: replaced by a rename (or removed) since it was opened, its name ends in ` (deleted)` and no link is left.
+ */
+const descriptorWasAt = (real: string, file: string, nlink: number) => real === `${file} (deleted)` && nlink === 0;
+
 /** MD5 in OSS's spelling: upper-case hex. */
 const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
@@ -85,9 +91,7 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
   async function isAt(opened: Opened, file: string): Promise<boolean> {
     if (descriptorPaths) {
       const real = await fs.readlink(`/proc/self/fd/${opened.handle.fd}`);
-      if (real === file) return true;
-      // Replaced by a rename (or removed) since it was opened: still the file that was there.
-      return real === `${file} (deleted)` && (await opened.handle.stat()).nlink === 0;
+      return real === file || descriptorWasAt(real, file, (await opened.handle.stat()).nlink);
     }
     try {
       if ((await fs.realpath(file)) !== file) return false;
@@ -151,7 +155,7 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
     try {
       const stat = fstatSync(fd);
       const real = readlinkSync(`/proc/self/fd/${fd}`);
-      if (real !== file && !(real === `${file} (deleted)` && stat.nlink === 0)) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
+      if (real !== file && !descriptorWasAt(real, file, stat.nlink)) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
       return stat.isFile() ? statOf(stat) : undefined;
     } finally {
       closeSync(fd);

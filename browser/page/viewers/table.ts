@@ -7,16 +7,16 @@ import { renderProgressively, type Viewer } from './viewer.js';
 const ROWS_PER_PIECE = 200;
 
 /** Excel-style column names: A … Z, AA … */
-function columnName(index: number): string {
+export function columnName(index: number): string {
   let name = '';
   for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
   return name;
 }
 
-export function renderTable(container: HTMLElement, rows: readonly (readonly unknown[])[]): Viewer {
-  const columns = rows.reduce((most, row) => Math.max(most, row.length), 0);
+/** A table with a spreadsheet's header row: an empty corner, then A, B, C … for `columns` columns. */
+export function spreadsheetTable(className: string, columns: number): HTMLTableElement {
   const table = document.createElement('table');
-  table.className = 'imm-table';
+  table.className = className;
   const head = table.createTHead().insertRow();
   head.append(document.createElement('th'));
   for (let c = 0; c < columns; c++) {
@@ -25,6 +25,12 @@ export function renderTable(container: HTMLElement, rows: readonly (readonly unk
     th.textContent = columnName(c);
     head.append(th);
   }
+  return table;
+}
+
+export function renderTable(container: HTMLElement, rows: readonly (readonly unknown[])[]): Viewer {
+  const columns = rows.reduce((most, row) => Math.max(most, row.length), 0);
+  const table = spreadsheetTable('imm-table', columns);
   const body = table.createTBody();
   const sentinel = document.createElement('div');
   sentinel.className = 'imm-sentinel';
