@@ -107,7 +107,8 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   // SQLite's default page cache is 2 MB: with a few hundred thousand live sessions the token indexes no
-  // longer fit, and every refresh rereads and re-evicts pages. 64 MB holds the hot part of a million sessions.
+  // longer fit, and every refresh rereads and re-evicts pages. 32 MB per connection (the server stays near
+  // 180 MB resident with a million sessions, docs/benchmark.md).
   sqlite.pragma('cache_size = -32768');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   let generation: SQLite.Statement | undefined;
