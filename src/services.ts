@@ -87,7 +87,7 @@ export async function openServices(
     buckets: cachedStore(caches, 'buckets', buckets, ['find']),
     nonces: nonceStore(db, database.writeTransaction),
     usage: usageStore(db),
-    sessions: sessionStore(db, masterKey, database.writeTransaction),
+    sessions: sessionStore(db, masterKey, database.writeTransaction, database.direct),
     sts: stsStore(db, masterKey),
     audit: auditStore(db),
     ram: cachedStore(caches, 'ram', ram, ['findUser', 'findRole', 'policiesOf']),

@@ -1,4 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
+import { columnSlots, compileOnce } from './compiledStatements.js';
+import type { DirectSqlite } from './sqliteStatements.js';
 import type { AuditRecordsTable, Database, UsageRecordsTable } from './schema.js';
 import type { UsageRecord } from './usage.js';
 import type { AuditRecord } from './audit.js';
@@ -26,4 +28,20 @@ export async function writeCallRecords(trx: Kysely<Database>, records: CallRecor
   const rows = callRecordRows(records);
   if (rows.usage) await trx.insertInto('usage_records').values(rows.usage).execute();
   if (rows.audit.length > 0) await trx.insertInto('audit_records').values(rows.audit).execute();
+}
+
+const USAGE_COLUMNS = ['id', 'account_id', 'project_id', 'project_name', 'operation', 'at', 'at_ms', 'readonly', 'cache_preview', 'user_id', 'session_id'] as const;
+const AUDIT_COLUMNS = ['id', 'at', 'at_ms', 'request_id', 'account_id', 'principal', 'principal_type', 'action', 'resource', 'decision', 'reason', 'matched_statement'] as const;
+
+/** The same writes as compiled statements, for SQLite's hot path (a refresh's rotation): a statement per row. */
+export function callRecordStatements(db: Kysely<Database>) {
+  const usage = compileOnce<(typeof USAGE_COLUMNS)[number]>(db.insertInto('usage_records').values(columnSlots(USAGE_COLUMNS)));
+  const audit = compileOnce<(typeof AUDIT_COLUMNS)[number]>(db.insertInto('audit_records').values(columnSlots(AUDIT_COLUMNS)));
+  return {
+    writeNow(direct: DirectSqlite, records: CallRecords | undefined): void {
+      const rows = callRecordRows(records);
+      if (rows.usage) direct.run(usage, rows.usage);
+      for (const row of rows.audit) direct.run(audit, row);
+    },
+  };
 }

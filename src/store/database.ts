@@ -6,7 +6,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
-import { withStatementCache } from './sqliteStatements.js';
+import { withStatementCache, type DirectSqlite } from './sqliteStatements.js';
 import { groupCommit, transactionPerWrite, type WriteTransaction } from './groupCommit.js';
 import { startBackgroundCheckpoints } from './walCheckpoints.js';
 import { CACHE_CHANNEL_PREFIX } from './migrations/2026-12-02-cache-generation.js';
@@ -25,6 +25,8 @@ export interface DatabaseHandle {
    * migration 2026-12-02): the per-process caches of those are good while it stays the same.
    */
   cacheGeneration(): Promise<number>;
+  /** SQLite: the connection used directly, for the hot path's compiled statements (sqliteStatements.ts). */
+  direct?: DirectSqlite;
   /** Runs a write in a transaction: on SQLite, with the writes that arrive together, committed once (groupCommit.ts). */
   writeTransaction: WriteTransaction;
   /**
@@ -110,14 +112,16 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   // longer fit, and every refresh rereads and re-evicts pages. 32 MB per connection (the server stays near
   // 180 MB resident with a million sessions, docs/benchmark.md).
   sqlite.pragma('cache_size = -32768');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const connection = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection.kysely }) });
   let generation: SQLite.Statement | undefined;
   let stopCheckpoints: (() => Promise<void>) | undefined;
   return {
     db,
     engine: 'sqlite',
     location: path.resolve(file),
-    writeTransaction: groupCommit(db),
+    direct: connection.direct,
+    writeTransaction: groupCommit(db, connection.direct),
     cacheGeneration: async () => {
       // Prepared on first use: the table exists only once the migrations ran.
       generation ??= sqlite.prepare('select value from cache_generation where id = 1').pluck();

@@ -10,25 +10,35 @@
  * PostgreSQL runs each write in a transaction of its own on the pool, as before: its connections work in
  * parallel, and its server groups commits itself.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import type { DirectSqlite } from './sqliteStatements.js';
 
-/** A write transaction: the work gets the transaction's handle, and must use nothing else for its SQL. */
-export type WriteTransaction = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+/**
+ * A write transaction: the work gets the transaction's handle, and must use nothing else for its SQL; on SQLite
+ * also the connection itself, for compiled statements (compiledStatements.ts), which run inside the same
+ * transaction. `direct` is undefined on PostgreSQL.
+ */
+export type WriteTransaction = <T>(work: (trx: Kysely<Database>, direct: DirectSqlite | undefined) => Promise<T>) => Promise<T>;
 
 /** At most this many writes share a commit: a longer batch would hold the one connection for too long. */
 const MAX_WRITES_PER_COMMIT = 64;
 
 interface PendingWrite {
-  work: (trx: Kysely<Database>) => Promise<unknown>;
+  work: (trx: Kysely<Database>, direct: DirectSqlite) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
 
 /** One transaction per write (PostgreSQL; and SQLite where batching is not wanted). */
-export const transactionPerWrite = (db: Kysely<Database>): WriteTransaction => (work) => db.transaction().execute(work);
+export const transactionPerWrite = (db: Kysely<Database>): WriteTransaction => (work) => db.transaction().execute((trx) => work(trx, undefined));
 
-export function groupCommit(db: Kysely<Database>): WriteTransaction {
+/**
+ * `db` and `direct` are the same SQLite connection. The batch holds it through Kysely (so no other Kysely query
+ * runs inside the open transaction) and controls the transaction directly: a statement apiece, without the
+ * builder.
+ */
+export function groupCommit(db: Kysely<Database>, direct: DirectSqlite): WriteTransaction {
   let queue: PendingWrite[] = [];
   let scheduled = false;
 
@@ -39,22 +49,26 @@ export function groupCommit(db: Kysely<Database>): WriteTransaction {
       const outcomes = await db.connection().execute(async (conn) => {
         // IMMEDIATE takes the write lock now: another process (a worker, the CLI) makes this wait on the busy
         // timeout at the start, instead of failing later on a snapshot it can no longer upgrade.
-        await sql`begin immediate`.execute(conn);
+        direct.exec('begin immediate');
         const settled: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
         try {
           for (const pending of batch) {
-            await sql`savepoint grouped_write`.execute(conn);
+            direct.exec('savepoint grouped_write');
             try {
-              settled.push({ ok: true, value: await pending.work(conn) });
+              settled.push({ ok: true, value: await pending.work(conn, direct) });
             } catch (error) {
-              await sql`rollback to grouped_write`.execute(conn);
+              direct.exec('rollback to grouped_write');
               settled.push({ ok: false, error });
             }
-            await sql`release grouped_write`.execute(conn);
+            direct.exec('release grouped_write');
           }
-          await sql`commit`.execute(conn);
+          direct.exec('commit');
         } catch (error) {
-          await sql`rollback`.execute(conn).catch(() => {});
+          try {
+            if (direct.inTransaction) direct.exec('rollback');
+          } catch {
+            // The connection already rolled back (SQLite does on some errors): nothing is left to undo.
+          }
           throw error;
         }
         return settled;
@@ -69,7 +83,7 @@ export function groupCommit(db: Kysely<Database>): WriteTransaction {
     }
   };
 
-  return <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
+  return <T>(work: (trx: Kysely<Database>, direct: DirectSqlite | undefined) => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (!scheduled) {

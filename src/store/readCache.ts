@@ -4,7 +4,8 @@
  *
  * Invalidation is explicit, never a time to live:
  * - every change to those tables raises `cache_generation` in its own transaction (triggers); a process that
- *   reads another value drops everything. SQLite reads it at the start of every request (a few microseconds),
+ *   reads another value drops everything. SQLite reads it at the start of every request (a few microseconds;
+ *   once for all the requests that arrive in the same turn of the event loop, which are concurrent anyway),
  *   so a change by any process — another server, the CLI — applies at once. PostgreSQL hears of it by
  *   LISTEN/NOTIFY at each commit, and reads the counter every POLL_INTERVAL_MS besides, so a change made on
  *   another node applies there within that interval even if a notification is lost;
@@ -55,6 +56,16 @@ export function readCache(database: DatabaseHandle, onError: (err: unknown) => v
     }
   };
 
+  // The requests parsed in one turn of the event loop share one read (the turn ends at the next check phase).
+  let readOfThisTurn: Promise<void> | undefined;
+  const readOncePerTurn = () => {
+    if (readOfThisTurn === undefined) {
+      readOfThisTurn = read();
+      setImmediate(() => (readOfThisTurn = undefined));
+    }
+    return readOfThisTurn;
+  };
+
   let stopListening: (() => Promise<void>) | undefined;
   let poller: NodeJS.Timeout | undefined;
   if (database.listenForChanges) {
@@ -69,7 +80,7 @@ export function readCache(database: DatabaseHandle, onError: (err: unknown) => v
   }
 
   return {
-    sync: database.listenForChanges ? async () => {} : read,
+    sync: database.listenForChanges ? async () => {} : readOncePerTurn,
     invalidate,
     memo<A extends unknown[], R>(name: string, lookup: (...args: A) => Promise<R>) {
       return async (...args: A): Promise<R> => {

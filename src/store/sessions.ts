@@ -2,7 +2,9 @@ import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
 import type { WriteTransaction } from './groupCommit.js';
-import { callRecordRows, writeCallRecords } from './callRecords.js';
+import { callRecordRows, callRecordStatements, writeCallRecords } from './callRecords.js';
+import { columnSlots, compileOnce, firstRow, slot } from './compiledStatements.js';
+import type { DirectSqlite } from './sqliteStatements.js';
 import { open, seal } from '../crypto/aead.js';
 import { resealAll, type ResealResult } from '../crypto/masterKey.js';
 import type { NewTokenRow, SessionRecord, SessionSecrets, SessionStore, TokenRecord } from '../tokens/webofficeSessions.js';
@@ -11,7 +13,7 @@ import type { NewTokenRow, SessionRecord, SessionSecrets, SessionStore, TokenRec
 const secretsAad = (sessionId: string) => `weboffice-session-secrets:${sessionId}`;
 
 /** WebOffice sessions and their token pairs, on either engine. A session's secret options are sealed under the master key. */
-export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: WriteTransaction): SessionStore & SessionQueries {
+export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: WriteTransaction, direct: DirectSqlite | undefined): SessionStore & SessionQueries {
   const toSessionRecord = (row: Pick<Selectable<WebofficeSessionsTable>, 'id' | 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>): SessionRecord => ({
     id: row.id,
     accountId: row.account_id,
@@ -22,21 +24,28 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
     secrets: openSecrets(masterKey, row),
   });
 
-  /** A token pair and its session, in one query. */
+  /** A token pair and its session, in one query (compiled once per column; the hot path's first statement). */
+  const pairBy = (by: 'refresh_hash' | 'access_hash') =>
+    compileOnce<'hash'>(
+      db
+        .selectFrom('weboffice_tokens as t')
+        .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
+        .select(['t.id', 't.session_id', 't.access_hash', 't.refresh_hash', 't.refresh_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms', 't.successor_id', 't.successor_sealed'])
+        .select(['s.account_id', 's.project_id', 's.options', 's.file_id', 's.revoked_at_ms', 's.secrets_sealed'])
+        .where(`t.${by}`, '=', slot<string>('hash')),
+    );
+  type PairRow = Omit<Selectable<WebofficeTokensTable>, 'issued_at' | 'access_expires_ms'> & Pick<Selectable<WebofficeSessionsTable>, 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>;
+  const pairStatements = { refresh_hash: pairBy('refresh_hash'), access_hash: pairBy('access_hash') };
   const findPair = async (by: 'refresh_hash' | 'access_hash', hash: string) => {
-    const row = await db
-      .selectFrom('weboffice_tokens as t')
-      .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
-      .select(['t.id', 't.session_id', 't.access_hash', 't.refresh_hash', 't.refresh_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms', 't.successor_id', 't.successor_sealed'])
-      .select(['s.account_id', 's.project_id', 's.options', 's.file_id', 's.revoked_at_ms', 's.secrets_sealed'])
-      .where(`t.${by}`, '=', hash)
-      .executeTakeFirst();
+    const row = await firstRow<PairRow, 'hash'>(db, direct, pairStatements[by], { hash });
     if (!row) return undefined;
     return {
       token: toTokenRecord(row),
       session: toSessionRecord({ id: row.session_id, account_id: row.account_id, project_id: row.project_id, options: row.options, file_id: row.file_id, revoked_at_ms: row.revoked_at_ms, secrets_sealed: row.secrets_sealed }),
     };
   };
+  const rotation = rotationStatements(db);
+  const recordStatements = callRecordStatements(db);
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
   return {
@@ -73,24 +82,15 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
 
     async rotate(args) {
       if (postgres) return retryOnConflict(() => rotateInOneStatement(db, args));
-      const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed, records } = args;
-      return write(async (trx) => {
-        // The write comes first: on SQLite it takes the write lock at once (so a second process waits on
-        // the busy timeout rather than failing on a stale snapshot); on PostgreSQL the row lock makes a
-        // concurrent update re-check `spent_at_ms is null` and match nothing.
-        const spent = await trx
-          .updateTable('weboffice_tokens')
-          .set({ spent_at_ms: nowMs, successor_id: successor.id, successor_sealed: successorSealed, access_valid_until_ms: accessValidUntilMs })
-          .where('id', '=', tokenId)
-          .where('spent_at_ms', 'is', null)
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('weboffice_sessions').select('id').where('id', '=', sessionId).where('revoked_at_ms', 'is not', null))),
-          )
-          .executeTakeFirst();
-        if (Number(spent.numUpdatedRows) !== 1) return false;
-        await trx.insertInto('weboffice_tokens').values(tokenRow(sessionId, successor)).execute();
-        await trx.updateTable('weboffice_sessions').set({ expires_ms: successor.refreshExpiresMs }).where('id', '=', sessionId).execute();
-        await writeCallRecords(trx, records);
+      const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed } = args;
+      return write(async (_trx, direct) => {
+        // The spend comes first, guarded: it matches only an unspent token of an unrevoked session. (The group
+        // commit's BEGIN IMMEDIATE already holds SQLite's write lock, so no other process can interleave.)
+        const spent = direct!.run(rotation.spend, { nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId });
+        if (spent !== 1) return false;
+        direct!.run(rotation.insertToken, tokenRow(sessionId, successor));
+        direct!.run(rotation.extendSession, { expiresMs: successor.refreshExpiresMs, sessionId });
+        recordStatements.writeNow(direct!, args.records);
         return true;
       });
     },
@@ -222,6 +222,26 @@ export interface SessionQueries {
   /** Deletes sessions whose last refresh token expired before `beforeMs`; returns how many. */
   deleteExpiredSessions(beforeMs: number): Promise<number>;
 }
+
+/** SQLite's rotation, compiled once: the guarded spend, the successor, the session's new expiry. */
+function rotationStatements(db: Kysely<Database>) {
+  return {
+    spend: compileOnce<'nowMs' | 'successorId' | 'successorSealed' | 'accessValidUntilMs' | 'tokenId' | 'sessionId'>(
+      db
+        .updateTable('weboffice_tokens')
+        .set({ spent_at_ms: slot('nowMs'), successor_id: slot('successorId'), successor_sealed: slot('successorSealed'), access_valid_until_ms: slot('accessValidUntilMs') })
+        .where('id', '=', slot<string>('tokenId'))
+        .where('spent_at_ms', 'is', null)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('weboffice_sessions').select('id').where('id', '=', slot<string>('sessionId')).where('revoked_at_ms', 'is not', null))),
+        ),
+    ),
+    insertToken: compileOnce<(typeof TOKEN_COLUMNS)[number]>(db.insertInto('weboffice_tokens').values(columnSlots(TOKEN_COLUMNS))),
+    extendSession: compileOnce<'expiresMs' | 'sessionId'>(db.updateTable('weboffice_sessions').set({ expires_ms: slot('expiresMs') }).where('id', '=', slot<string>('sessionId'))),
+  };
+}
+
+const TOKEN_COLUMNS = ['id', 'session_id', 'access_hash', 'refresh_hash', 'issued_at', 'access_expires_ms', 'refresh_expires_ms', 'access_valid_until_ms', 'spent_at_ms', 'successor_id', 'successor_sealed'] as const;
 
 function tokenRow(sessionId: string, row: NewTokenRow) {
   return {

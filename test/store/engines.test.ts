@@ -30,7 +30,7 @@ for (const engine of engines) {
     });
 
     test('of 16 concurrent refreshes of one pair exactly one spends it, and every caller gets that same successor', async () => {
-      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction);
+      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction, handle.direct);
       const { sessionId, pair } = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-1', options: '{}', fileId: 'f'.repeat(40), now: nowNanos() });
       const results = await Promise.all(
         Array.from({ length: 16 }, () =>
@@ -46,7 +46,7 @@ for (const engine of engines) {
     });
 
     test('revoking a project ends its sessions and leaves other projects alone', async () => {
-      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction);
+      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction, handle.direct);
       const now = nowNanos();
       const doomed = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-doomed', options: '{}', fileId: 'a'.repeat(40), now });
       const kept = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-kept', options: '{}', fileId: 'b'.repeat(40), now });
@@ -60,7 +60,7 @@ for (const engine of engines) {
     });
 
     test('sweeping deletes expired sessions with all their token pairs, and keeps live ones', async () => {
-      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction);
+      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction, handle.direct);
       const short = { ...settings, refreshTokenTtlMs: 1, accessTokenTtlMs: 1 };
       const old = await startSession(sessions, short, { accountId: '1000000000000001', projectId: 'p-sweep', options: '{}', fileId: 'c'.repeat(40), now: nowNanos() });
       const live = await startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-sweep', options: '{}', fileId: 'd'.repeat(40), now: nowNanos() });

@@ -36,7 +36,7 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imm-sessions-'));
   database = openDatabase({ dataDir: dir });
   await migrateToLatest(database.db);
-  store = sessionStore(database.db, randomBytes(32), database.writeTransaction);
+  store = sessionStore(database.db, randomBytes(32), database.writeTransaction, database.direct);
 });
 
 after(async () => {
@@ -262,7 +262,7 @@ describe('storage', () => {
     const files = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1')).join('');
     for (const token of issued) assert.ok(!files.includes(token), 'a token is in a database file in plaintext');
     database = openDatabase({ dataDir: dir });
-    store = sessionStore(database.db, randomBytes(32), database.writeTransaction);
+    store = sessionStore(database.db, randomBytes(32), database.writeTransaction, database.direct);
   });
 });
 
