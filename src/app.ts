@@ -78,8 +78,9 @@ export function buildApp(services: Services) {
   app.server.on('checkExpectation', app.routing);
   app.server.on('connect', (_request, socket: Duplex) => writeRawError(socket, methodNotAllowed('CONNECT', 'a method the path serves'), 405, 'Method Not Allowed', config.errorDocsUrl));
   // HTTP/1.1 requires Host (RFC 9112 §3.2). Node's own check (off, see withServerLimits) answers a bare 400.
-  app.addHook('onRequest', async (request) => {
-    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError('MalformedRequest', 'the Host header is missing');
+  // (The hooks on every request take a callback rather than being async: no promise and microtask each.)
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.raw.httpVersion === '1.1' && request.headers.host === undefined ? new ApiError('MalformedRequest', 'the Host header is missing') : undefined);
   });
 
   // Only form bodies are accepted, kept as raw bytes: the ACS3 signature covers their exact hash.
@@ -96,17 +97,19 @@ export function buildApp(services: Services) {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-acs-request-id', request.id);
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const code = request.errorCode ?? (reply.statusCode < 400 ? 'OK' : String(reply.statusCode));
     metrics.request(request.action ?? request.routeOptions.url ?? request.knownRoute ?? '(unmatched)', code, reply.elapsedTime / 1000);
     request.log.info(
       { method: request.method, path: request.url.split('?')[0], action: request.action, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request completed',
     );
+    done();
   });
 
   const authDeps: AuthenticationDeps = {

@@ -44,28 +44,32 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       session: toSessionRecord({ id: row.session_id, account_id: row.account_id, project_id: row.project_id, options: row.options, file_id: row.file_id, revoked_at_ms: row.revoked_at_ms, secrets_sealed: row.secrets_sealed }),
     };
   };
-  const rotation = rotationStatements(db);
+  const hotWrites = hotWriteStatements(db);
   const recordStatements = callRecordStatements(db);
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
 
   return {
     async createSession(session, first, records) {
-      await write(async (trx) => {
-        await trx
-          .insertInto('weboffice_sessions')
-          .values({
-            id: session.id,
-            account_id: session.accountId,
-            project_id: session.projectId,
-            options: session.options,
-            file_id: session.fileId,
-            created_at: session.createdAt,
-            revoked_at_ms: null,
-            revoked_reason: null,
-            expires_ms: first.refreshExpiresMs,
-            secrets_sealed: Object.keys(session.secrets).length > 0 ? seal(masterKey, JSON.stringify(session.secrets), secretsAad(session.id)) : null,
-          })
-          .execute();
+      const row = {
+        id: session.id,
+        account_id: session.accountId,
+        project_id: session.projectId,
+        options: session.options,
+        file_id: session.fileId,
+        created_at: session.createdAt,
+        revoked_at_ms: null,
+        revoked_reason: null,
+        expires_ms: first.refreshExpiresMs,
+        secrets_sealed: Object.keys(session.secrets).length > 0 ? seal(masterKey, JSON.stringify(session.secrets), secretsAad(session.id)) : null,
+      };
+      await write(async (trx, direct) => {
+        if (direct) {
+          direct.run(hotWrites.insertSession, row);
+          direct.run(hotWrites.insertToken, tokenRow(session.id, first));
+          recordStatements.writeNow(direct, records);
+          return;
+        }
+        await trx.insertInto('weboffice_sessions').values(row).execute();
         await trx.insertInto('weboffice_tokens').values(tokenRow(session.id, first)).execute();
         await writeCallRecords(trx, records);
       });
@@ -86,10 +90,10 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       return write(async (_trx, direct) => {
         // The spend comes first, guarded: it matches only an unspent token of an unrevoked session. (The group
         // commit's BEGIN IMMEDIATE already holds SQLite's write lock, so no other process can interleave.)
-        const spent = direct!.run(rotation.spend, { nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId });
+        const spent = direct!.run(hotWrites.spend, { nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId });
         if (spent !== 1) return false;
-        direct!.run(rotation.insertToken, tokenRow(sessionId, successor));
-        direct!.run(rotation.extendSession, { expiresMs: successor.refreshExpiresMs, sessionId });
+        direct!.run(hotWrites.insertToken, tokenRow(sessionId, successor));
+        direct!.run(hotWrites.extendSession, { expiresMs: successor.refreshExpiresMs, sessionId });
         recordStatements.writeNow(direct!, args.records);
         return true;
       });
@@ -223,9 +227,10 @@ export interface SessionQueries {
   deleteExpiredSessions(beforeMs: number): Promise<number>;
 }
 
-/** SQLite's rotation, compiled once: the guarded spend, the successor, the session's new expiry. */
-function rotationStatements(db: Kysely<Database>) {
+/** SQLite's hot writes, compiled once: a new session; a rotation's guarded spend, successor and new expiry. */
+function hotWriteStatements(db: Kysely<Database>) {
   return {
+    insertSession: compileOnce<(typeof SESSION_COLUMNS)[number]>(db.insertInto('weboffice_sessions').values(columnSlots(SESSION_COLUMNS))),
     spend: compileOnce<'nowMs' | 'successorId' | 'successorSealed' | 'accessValidUntilMs' | 'tokenId' | 'sessionId'>(
       db
         .updateTable('weboffice_tokens')
@@ -241,6 +246,7 @@ function rotationStatements(db: Kysely<Database>) {
   };
 }
 
+const SESSION_COLUMNS = ['id', 'account_id', 'project_id', 'options', 'file_id', 'created_at', 'revoked_at_ms', 'revoked_reason', 'expires_ms', 'secrets_sealed'] as const;
 const TOKEN_COLUMNS = ['id', 'session_id', 'access_hash', 'refresh_hash', 'issued_at', 'access_expires_ms', 'refresh_expires_ms', 'access_valid_until_ms', 'spent_at_ms', 'successor_id', 'successor_sealed'] as const;
 
 function tokenRow(sessionId: string, row: NewTokenRow) {
