@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { migrateToLatest, openDatabase, SQLITE_FILE_NAME, type DatabaseHandle } from '../../src/store/database.js';
+import { columnSlots, compileOnce } from '../../src/store/compiledStatements.js';
 import { makeDataDir } from '../helpers/server.js';
 
 let dataDir: string;
@@ -69,4 +70,31 @@ test('every write is committed when its promise settles, also in batches larger 
     return committed(nonce).n;
   }));
   assert.deepEqual(new Set(visibleAtSettle), new Set([1]));
+});
+
+test('a write of compiled statements run on `direct` rolls back alone when it throws after them; the batch is visible elsewhere only once committed', async () => {
+  const insert = compileOnce<'access_key_id' | 'nonce' | 'expires_ms'>(handle.db.insertInto('signature_nonces').values(columnSlots(['access_key_id', 'nonce', 'expires_ms'] as const)));
+  const visibleDuringBatch: number[] = [];
+  const directWrite = (nonce: string, fail = false) =>
+    handle.writeTransaction(async (_trx, direct) => {
+      assert.equal(direct, handle.direct);
+      assert.equal(direct!.run(insert, { access_key_id: 'LTAIgroup', nonce, expires_ms: 1 }), 1);
+      // Every direct statement of the batch so far, this one included, is still uncommitted.
+      visibleDuringBatch.push(committed('d1').n + committed('d2').n + committed('d3').n);
+      if (fail) throw new Error('refused after its statement ran');
+      return nonce;
+    });
+  const outcomes = await Promise.allSettled([
+    directWrite('d1').then((nonce) => ({ nonce, visibleAtSettle: committed(nonce).n })),
+    directWrite('d2', true),
+    directWrite('d3').then((nonce) => ({ nonce, visibleAtSettle: committed(nonce).n })),
+  ]);
+  assert.deepEqual(visibleDuringBatch, [0, 0, 0]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /refused after its statement ran/);
+  assert.deepEqual([(outcomes[0] as PromiseFulfilledResult<unknown>).value, (outcomes[2] as PromiseFulfilledResult<unknown>).value], [
+    { nonce: 'd1', visibleAtSettle: 1 },
+    { nonce: 'd3', visibleAtSettle: 1 },
+  ]);
+  assert.deepEqual(['d1', 'd2', 'd3'].map((n) => committed(n).n), [1, 0, 1]);
 });
