@@ -19,7 +19,7 @@ import { PEER_CLIENT } from './peerClient.js';
 import { writeRequestFiles } from './requests.js';
 
 /** Refreshes per second the peer's phase mints for: above what it reached on the development machine (~2 400/s at best). */
-const PEER_MAX_RPS = 3500;
+const PEER_MAX_RPS = 3000;
 /** Code flows driven at once while minting. */
 const MINT_CONCURRENCY = 32;
 

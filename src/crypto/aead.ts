@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { randomBytesFromPool } from './randomPool.js';
 
 /**
  * Authenticated encryption (AES-256-GCM) for what must be kept but never readable at rest: AccessKey secrets
@@ -8,7 +9,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 const VERSION = 'v1.';
 
 export function seal(key: Buffer, plaintext: string, associatedData: string): string {
-  const iv = randomBytes(12);
+  const iv = randomBytesFromPool(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -33,4 +34,14 @@ export function open(key: Buffer, sealed: string, associatedData: string): strin
 /** A 256-bit key derived from a high-entropy secret (HKDF-SHA256). */
 export function deriveKey(secret: string, salt: string, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from(salt, 'utf8'), Buffer.from(purpose, 'utf8'), 32));
+}
+
+/**
+ * A 256-bit key for one purpose from a secret that is itself uniformly random (a token's 128 bits):
+ * HMAC-SHA256 keyed by the secret over `purpose ‖ 0x00 ‖ salt`, a pseudo-random function used as a one-block
+ * KDF (NIST SP 800-108). HKDF's extract step adds nothing for such a secret, and node's `hkdfSync` costs five
+ * times as much (≈ 12.6 against 2.6 µs here: it builds key objects); use `deriveKey` for anything less random.
+ */
+export function keyFromRandomSecret(secret: string, salt: string, purpose: string): Buffer {
+  return createHmac('sha256', secret).update(purpose).update('\0').update(salt).digest();
 }

@@ -88,13 +88,14 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       if (postgres) return retryOnConflict(() => rotateInOneStatement(db, args));
       const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed } = args;
       return write(async (_trx, direct) => {
+        if (!direct) throw new Error('the SQLite rotation runs in the group commit, which gives it the connection');
         // The spend comes first, guarded: it matches only an unspent token of an unrevoked session. (The group
         // commit's BEGIN IMMEDIATE already holds SQLite's write lock, so no other process can interleave.)
-        const spent = direct!.run(hotWrites.spend, { nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId });
+        const spent = direct.run(hotWrites.spend, { nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId });
         if (spent !== 1) return false;
-        direct!.run(hotWrites.insertToken, tokenRow(sessionId, successor));
-        direct!.run(hotWrites.extendSession, { expiresMs: successor.refreshExpiresMs, sessionId });
-        recordStatements.writeNow(direct!, args.records);
+        direct.run(hotWrites.insertToken, tokenRow(sessionId, successor));
+        direct.run(hotWrites.extendSession, { expiresMs: successor.refreshExpiresMs, sessionId });
+        recordStatements.writeNow(direct, args.records);
         return true;
       });
     },

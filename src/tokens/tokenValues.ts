@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHexFromPool } from '../crypto/randomPool.js';
 
 /** A WebOffice token as IMM shapes it: 128 random bits as 32 lower-case hex characters. */
 export function newToken(): string {
-  return randomBytes(16).toString('hex');
+  return randomHexFromPool(16);
 }
 
 /**

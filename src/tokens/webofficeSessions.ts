@@ -5,7 +5,7 @@
  */
 import { newRowId } from '../core/rowIds.js';
 import { ApiError } from '../core/errors.js';
-import { deriveKey, open, seal } from '../crypto/aead.js';
+import { deriveKey, keyFromRandomSecret, open, seal } from '../crypto/aead.js';
 import { safeEqual } from '../core/safeEqual.js';
 import { formatNanos, nanosToMillis, type Nanos } from './time.js';
 import { hashToken, newToken } from './tokenValues.js';
@@ -134,8 +134,18 @@ export async function startSession(
  * response), and a database reader cannot.
  */
 function successorKey(refreshToken: string, tokenId: string): Buffer {
-  return deriveKey(refreshToken, tokenId, 'imm-weboffice successor pair');
+  return keyFromRandomSecret(refreshToken, tokenId, SUCCESSOR_PURPOSE);
 }
+
+/**
+ * The key successors were sealed under before 2026-12-01 (HKDF, five times slower): tried when the current key
+ * does not open one, so that a retry across an upgrade, within the retry window, still gets its pair back.
+ */
+function earlierSuccessorKey(refreshToken: string, tokenId: string): Buffer {
+  return deriveKey(refreshToken, tokenId, SUCCESSOR_PURPOSE);
+}
+
+const SUCCESSOR_PURPOSE = 'imm-weboffice successor pair';
 
 /**
  * Refresh: checks the presented pair and returns its successor. The checks run in the documented order
@@ -206,6 +216,8 @@ async function successorForRetry(
   if (nowMs - token.spentAtMs > settings.refreshRetryWindowMs) return undefined;
   const successor = await store.findToken(token.successorId);
   if (!successor || successor.spentAtMs !== null) return undefined;
-  const text = open(successorKey(refreshToken, token.id), token.successorSealed, successor.id);
+  const text =
+    open(successorKey(refreshToken, token.id), token.successorSealed, successor.id) ??
+    open(earlierSuccessorKey(refreshToken, token.id), token.successorSealed, successor.id);
   return text === undefined ? undefined : (JSON.parse(text) as TokenPair);
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { ApiError } from '../../src/core/errors.js';
-import { deriveKey, open } from '../../src/crypto/aead.js';
+import { deriveKey, keyFromRandomSecret, open, seal } from '../../src/crypto/aead.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/store/database.js';
 import { sessionStore } from '../../src/store/sessions.js';
 import { formatNanos, nanosToMillis, nowNanos, parseNanos, type Nanos } from '../../src/tokens/time.js';
@@ -217,11 +217,23 @@ describe('storage', () => {
     const { pair: next } = await refresh(projectId, pair, at(MINUTE));
     const spent = await rowOf(pair.RefreshToken);
     assert.ok(spent.successor_sealed && spent.successor_id);
-    const openWith = (refreshToken: string) => open(deriveKey(refreshToken, spent.id, 'imm-weboffice successor pair'), spent.successor_sealed!, spent.successor_id!);
+    const openWith = (refreshToken: string) => open(keyFromRandomSecret(refreshToken, spent.id, 'imm-weboffice successor pair'), spent.successor_sealed!, spent.successor_id!);
     assert.deepEqual(JSON.parse(openWith(pair.RefreshToken) ?? 'null'), next);
     assert.equal(openWith(pair.AccessToken), undefined);
     assert.equal(openWith(next.RefreshToken), undefined);
     assert.equal(openWith('0'.repeat(32)), undefined);
+  });
+
+  test('a successor sealed under the earlier key (HKDF, before 2026-12-01) is still served to a retry across the upgrade', async () => {
+    const { sessionId, projectId, pair } = await newSession();
+    const { pair: next } = await refresh(projectId, pair, at(MINUTE));
+    const spent = await rowOf(pair.RefreshToken);
+    const earlier = seal(deriveKey(pair.RefreshToken, spent.id, 'imm-weboffice successor pair'), JSON.stringify(next), spent.successor_id!);
+    await database.db.updateTable('weboffice_tokens').set({ successor_sealed: earlier }).where('id', '=', spent.id).execute();
+    const retry = await refresh(projectId, pair, at(MINUTE + SECOND));
+    assert.equal(retry.outcome, 'retried');
+    assert.deepEqual(retry.pair, next);
+    assert.equal((await sessionRow(sessionId)).revoked_at_ms, null);
   });
 
   test('a retry whose refresh token cannot open the successor is not served it (the row is re-keyed to another token)', async () => {
