@@ -17,16 +17,18 @@ export function percentEncode(value: string): string {
 /**
  * Sorts by UTF-8 byte order. The clients use JS `sort()` (UTF-16 code units), which agrees for the ASCII
  * names every real param has; bytes are the order the public docs specify and the one a non-JS signer uses.
+ * Each name is encoded once, not twice per comparison (a request has 15–20 parameters).
  */
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+function inByteOrder(names: string[]): string[] {
+  return names
+    .map((name) => ({ name, bytes: Buffer.from(name, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map((entry) => entry.name);
 }
 
 /** `pe(k)=pe(v)` pairs sorted by key and joined by '&': shared by the v1 string-to-sign and the V3 query. */
 function canonicalQuery(params: Record<string, string>, skip?: string): string {
-  return Object.keys(params)
-    .filter((k) => k !== skip)
-    .sort(byteOrder)
+  return inByteOrder(Object.keys(params).filter((k) => k !== skip))
     .map((k) => `${percentEncode(k)}=${percentEncode(params[k])}`)
     .join('&');
 }
@@ -119,7 +121,7 @@ export interface Acs3Request {
  */
 export function acs3CanonicalRequest(req: Acs3Request, signedHeaders: string[], hashedPayload: string): string {
   const uri = req.pathname.split('/').map(percentEncode).join('/');
-  const names = signedHeaders.map((h) => h.toLowerCase()).sort(byteOrder);
+  const names = inByteOrder(signedHeaders.map((h) => h.toLowerCase()));
   const headerLines = names.map((name) => {
     const raw = req.headers[name];
     const values = (Array.isArray(raw) ? raw : [raw ?? '']).map((v) => v.trim()).sort();
