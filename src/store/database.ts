@@ -268,15 +268,19 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error');
     if (!error && !failed) return;
     // Kysely's migrator looks for its own tables across every schema of the database: another schema dropped
-    // at that moment (another application's, or a test's) fails the lookup with 3F000 before anything is
-    // applied. Look again.
-    if (schema && attempt < 5 && (error as { code?: string } | undefined)?.code === '3F000') {
+    // at that moment (another application's, or a test's) fails the lookup before anything is applied — with
+    // 3F000 from `has_schema_privilege` on the schema, or 42P01 from `pg_get_serial_sequence` on one of its
+    // tables (named in the message, not ours). Look again.
+    if (schema && attempt < 5 && LOOKUP_RACES.has((error as { code?: string } | undefined)?.code ?? '')) {
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
       continue;
     }
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }
+
+/** PostgreSQL's codes for an object dropped while the migrator's catalog query ran: invalid_schema_name, undefined_table. */
+const LOOKUP_RACES = new Set(['3F000', '42P01']);
 
 async function currentPostgresSchema(db: Kysely<Database>): Promise<string | undefined> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined;
