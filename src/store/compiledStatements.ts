@@ -1,4 +1,4 @@
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 import type { DirectSqlite } from './sqliteStatements.js';
 
 /**
@@ -11,12 +11,19 @@ import type { DirectSqlite } from './sqliteStatements.js';
  * any value, and `bind` puts each call's value in its place, in the order the compiled text expects.
  */
 class Slot {
-  constructor(readonly name: string) {}
+  readonly path: readonly (string | number)[];
+  constructor(path: (string | number)[]) {
+    this.path = path;
+  }
 }
 
-/** A named placeholder for a value given when the statement runs, typed as the column it stands for. */
-export function slot<T>(name: string): T {
-  return new Slot(name) as unknown as T;
+/**
+ * A named placeholder for a value given when the statement runs, typed as the column it stands for. Given a
+ * path (`slot('next', 'id')`, `slot('audit', 2, 'id')`), its value is found inside the values passed:
+ * `values.next.id`, `values.audit[2].id` — rows are passed as they are, not copied into flat names.
+ */
+export function slot<T>(name: string, ...path: (string | number)[]): T {
+  return new Slot([name, ...path]) as unknown as T;
 }
 
 export interface CompiledStatement<Name extends string> {
@@ -32,8 +39,9 @@ export function compileOnce<Name extends string>(query: Compilable): CompiledSta
     bind: (values) =>
       parameters.map((parameter) => {
         if (!(parameter instanceof Slot)) return parameter;
-        const value = values[parameter.name as Name];
-        if (value === undefined) throw new Error(`no value for the slot ${parameter.name} of: ${sql}`);
+        let value: unknown = values;
+        for (const step of parameter.path) value = (value as Record<string | number, unknown> | undefined)?.[step];
+        if (value === undefined) throw new Error(`no value for the slot ${parameter.path.join('.')} of: ${sql}`);
         return value;
       }),
   };
@@ -56,6 +64,10 @@ export async function firstRow<Row, Name extends string>(
   values: Readonly<Record<Name, unknown>>,
 ): Promise<Row | undefined> {
   if (direct && !direct.inTransaction) return direct.get<Row, Name>(statement, values);
-  const result = await db.executeQuery<Row>(CompiledQuery.raw(statement.sql, statement.bind(values)));
-  return result.rows[0];
+  return (await runCompiled<Row, Name>(db, statement, values)).rows[0];
+}
+
+/** Runs a compiled statement through Kysely's driver (PostgreSQL; SQLite inside a Kysely transaction). */
+export function runCompiled<Row, Name extends string>(db: Kysely<any>, statement: CompiledStatement<Name>, values: Readonly<Record<Name, unknown>>): Promise<QueryResult<Row>> {
+  return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, statement.bind(values)));
 }

@@ -1,16 +1,19 @@
 import { PostgresAdapter, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { WriteTransaction } from './groupCommit.js';
-import { columnSlots, compileOnce } from './compiledStatements.js';
+import { columnSlots, compileOnce, runCompiled } from './compiledStatements.js';
 
 /** The signature-nonce replay cache, in the database so that every node shares it. */
 export function nonceStore(db: Kysely<Database>, write: WriteTransaction) {
-  const insert = (trx: Kysely<Database>, values: { access_key_id: string; nonce: string; expires_ms: number }) =>
-    trx.insertInto('signature_nonces').values(values).onConflict((oc) => oc.columns(['access_key_id', 'nonce']).doNothing());
-  // Every signed request records its nonce: on SQLite a statement compiled once (compiledStatements.ts).
-  const compiled = compileOnce<'access_key_id' | 'nonce' | 'expires_ms'>(insert(db, columnSlots(['access_key_id', 'nonce', 'expires_ms'])));
+  // Every signed request records its nonce: a statement compiled once (compiledStatements.ts).
+  const compiled = compileOnce<'access_key_id' | 'nonce' | 'expires_ms'>(
+    db
+      .insertInto('signature_nonces')
+      .values(columnSlots(['access_key_id', 'nonce', 'expires_ms'] as const))
+      .onConflict((oc) => oc.columns(['access_key_id', 'nonce']).doNothing()),
+  );
   const inserted = async (trx: Kysely<Database>, values: { access_key_id: string; nonce: string; expires_ms: number }) =>
-    Number((await insert(trx, values).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0n) === 1;
+    (await runCompiled(trx, compiled, values)).numAffectedRows === 1n;
   // On PostgreSQL the one statement commits by itself: one round trip instead of three (begin, insert, commit).
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {

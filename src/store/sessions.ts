@@ -3,7 +3,7 @@ import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './s
 import { retryOnConflict } from './database.js';
 import type { WriteTransaction } from './groupCommit.js';
 import { callRecordRows, callRecordStatements, writeCallRecords } from './callRecords.js';
-import { columnSlots, compileOnce, firstRow, slot } from './compiledStatements.js';
+import { columnSlots, compileOnce, firstRow, runCompiled, slot, type CompiledStatement } from './compiledStatements.js';
 import type { DirectSqlite } from './sqliteStatements.js';
 import { open, seal } from '../crypto/aead.js';
 import { resealAll, type ResealResult } from '../crypto/masterKey.js';
@@ -47,6 +47,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
   const hotWrites = hotWriteStatements(db);
   const recordStatements = callRecordStatements(db);
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const rotationStatements = new Map<string, CompiledStatement<RotationSlot>>();
 
   return {
     async createSession(session, first, records) {
@@ -85,7 +86,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
     },
 
     async rotate(args) {
-      if (postgres) return retryOnConflict(() => rotateInOneStatement(db, args));
+      if (postgres) return retryOnConflict(() => rotateInOneStatement(db, rotationStatements, args));
       const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed } = args;
       return write(async (_trx, direct) => {
         if (!direct) throw new Error('the SQLite rotation runs in the group commit, which gives it the connection');
@@ -174,45 +175,70 @@ type RotateArgs = Parameters<SessionStore['rotate']>[0];
  * spend selects from `spent`, so nothing is written unless the spend matched; the spend is an ordinary guarded
  * UPDATE, so a concurrent one waits for the row lock, re-checks `spent_at_ms is null` and matches nothing.
  */
-async function rotateInOneStatement(db: Kysely<Database>, args: RotateArgs): Promise<boolean> {
+async function rotateInOneStatement(db: Kysely<Database>, statements: Map<string, CompiledStatement<RotationSlot>>, args: RotateArgs): Promise<boolean> {
   const { tokenId, sessionId, nowMs, accessValidUntilMs, successor, successorSealed } = args;
   const rows = callRecordRows(args.records);
-  const next = tokenRow(sessionId, successor);
-  const usage = rows.usage
+  const statement = rotationStatement(db, statements, rows.usage !== undefined, rows.audit.length);
+  const values = {
+    nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId, expiresMs: successor.refreshExpiresMs,
+    next: tokenRow(sessionId, successor),
+    usage: rows.usage,
+    audit: rows.audit,
+  };
+  const result = await runCompiled<{ spent: number }, RotationSlot>(db, statement, values);
+  return Number(result.rows[0]?.spent ?? 0) === 1;
+}
+
+/** The rotation's statement for a usage row or none and `auditRows` audit rows, compiled once per shape (a few exist). */
+function rotationStatement(db: Kysely<Database>, statements: Map<string, CompiledStatement<RotationSlot>>, withUsage: boolean, auditRows: number): CompiledStatement<RotationSlot> {
+  const shape = `${withUsage}:${auditRows}`;
+  let statement = statements.get(shape);
+  if (statement) return statement;
+  const s = (name: RotationSlot) => slot<unknown>(name);
+  const u = (column: string) => slot<unknown>('usage', column);
+  const n = (column: string) => slot<unknown>('next', column);
+  const usage = withUsage
     ? sql`, usage as (
         insert into usage_records (id, account_id, project_id, project_name, operation, at, at_ms, readonly, cache_preview, user_id, session_id)
-        select ${rows.usage.id}::text, ${rows.usage.account_id}::text, ${rows.usage.project_id}::text, ${rows.usage.project_name}::text, ${rows.usage.operation}::text,
-          ${rows.usage.at}::text, ${rows.usage.at_ms}::bigint, ${rows.usage.readonly}::integer, ${rows.usage.cache_preview}::integer, ${rows.usage.user_id}::text, ${rows.usage.session_id}::text
+        select ${u('id')}::text, ${u('account_id')}::text, ${u('project_id')}::text, ${u('project_name')}::text, ${u('operation')}::text,
+          ${u('at')}::text, ${u('at_ms')}::bigint, ${u('readonly')}::integer, ${u('cache_preview')}::integer, ${u('user_id')}::text, ${u('session_id')}::text
         from spent)`
     : sql``;
-  const audit = rows.audit.length
+  const auditRow = (i: number) => {
+    const a = (column: string) => slot<unknown>('audit', i, column);
+    return sql`(${a('id')}::text, ${a('at')}::text, ${a('at_ms')}::bigint, ${a('request_id')}::text, ${a('account_id')}::text, ${a('principal')}::text, ${a('principal_type')}::text, ${a('action')}::text, ${a('resource')}::text, ${a('decision')}::text, ${a('reason')}::text, ${a('matched_statement')}::text)`;
+  };
+  const audit = auditRows > 0
     ? sql`, audit as (
         insert into audit_records (id, at, at_ms, request_id, account_id, principal, principal_type, action, resource, decision, reason, matched_statement)
-        select v.* from (values ${sql.join(
-          rows.audit.map(
-            (r) =>
-              sql`(${r.id}::text, ${r.at}::text, ${r.at_ms}::bigint, ${r.request_id}::text, ${r.account_id}::text, ${r.principal}::text, ${r.principal_type}::text, ${r.action}::text, ${r.resource}::text, ${r.decision}::text, ${r.reason}::text, ${r.matched_statement}::text)`,
-          ),
-        )}) as v, spent)`
+        select v.* from (values ${sql.join(Array.from({ length: auditRows }, (_, i) => auditRow(i)))}) as v, spent)`
     : sql``;
-  const result = await sql<{ spent: number }>`
+  const query = sql<{ spent: number }>`
     with spent as (
       update weboffice_tokens
-      set spent_at_ms = ${nowMs}, successor_id = ${successor.id}, successor_sealed = ${successorSealed}, access_valid_until_ms = ${accessValidUntilMs}
-      where id = ${tokenId} and spent_at_ms is null
-        and not exists (select 1 from weboffice_sessions where id = ${sessionId} and revoked_at_ms is not null)
+      set spent_at_ms = ${s('nowMs')}, successor_id = ${s('successorId')}, successor_sealed = ${s('successorSealed')}, access_valid_until_ms = ${s('accessValidUntilMs')}
+      where id = ${s('tokenId')} and spent_at_ms is null
+        and not exists (select 1 from weboffice_sessions where id = ${s('sessionId')} and revoked_at_ms is not null)
       returning session_id
     ), successor as (
       insert into weboffice_tokens (id, session_id, access_hash, refresh_hash, issued_at, access_expires_ms, refresh_expires_ms, access_valid_until_ms)
-      select ${next.id}::text, ${next.session_id}::text, ${next.access_hash}::text, ${next.refresh_hash}::text, ${next.issued_at}::text,
-        ${next.access_expires_ms}::bigint, ${next.refresh_expires_ms}::bigint, ${next.access_valid_until_ms}::bigint
+      select ${n('id')}::text, ${n('session_id')}::text, ${n('access_hash')}::text, ${n('refresh_hash')}::text, ${n('issued_at')}::text,
+        ${n('access_expires_ms')}::bigint, ${n('refresh_expires_ms')}::bigint, ${n('access_valid_until_ms')}::bigint
       from spent
     ), extended as (
-      update weboffice_sessions set expires_ms = ${successor.refreshExpiresMs} where id = (select session_id from spent)
+      update weboffice_sessions set expires_ms = ${s('expiresMs')} where id = (select session_id from spent)
     )${usage}${audit}
-    select count(*)::int as spent from spent`.execute(db);
-  return Number(result.rows[0]?.spent ?? 0) === 1;
+    select count(*)::int as spent from spent`;
+  statement = compileOnce<RotationSlot>({ compile: () => query.compile(db) });
+  // A request's decisions are a handful; an unusual count is compiled but not kept.
+  if (auditRows <= MAX_KEPT_AUDIT_ROWS) statements.set(shape, statement);
+  return statement;
 }
+
+const MAX_KEPT_AUDIT_ROWS = 32;
+
+/** The rotation's values: scalars, and the rows whose columns its slots name (`slot('next', 'id')`). */
+type RotationSlot = 'nowMs' | 'successorId' | 'successorSealed' | 'accessValidUntilMs' | 'tokenId' | 'sessionId' | 'expiresMs' | 'next' | 'usage' | 'audit';
 
 
 /** Queries beyond the rotation capability: project deletion, options, metrics, sweeping (access tokens: webofficeAccess.ts). */

@@ -101,6 +101,22 @@ for (const engine of engines) {
       assert.deepEqual(await nonces({ below: 45, above: 5 }), ['n1', 'n2', 'n4']);
       assert.deepEqual(await nonces({ below: 45, above: 15 }), ['n2', 'n4']);
     });
+
+    test('a slot with a path takes its value from inside the rows passed (a column of a row, a column of the i-th row), and a missing one is named by its path', async () => {
+      const insertTwo = compileOnce<'first' | 'rest'>(
+        handle.db.insertInto('signature_nonces').values([
+          { access_key_id: slot('first', 'key'), nonce: slot('first', 'nonce'), expires_ms: slot('first', 'expires') },
+          { access_key_id: slot('rest', 1, 'key'), nonce: slot('rest', 1, 'nonce'), expires_ms: slot('rest', 0, 'expires') },
+        ]),
+      );
+      const rest = [{ expires: 70 }, { key: 'path', nonce: 'second' }];
+      assert.equal(await run(handle, insertTwo, { first: { key: 'path', nonce: 'first', expires: 60 }, rest }), 2);
+      assert.deepEqual(await rowsOf('path'), [
+        { access_key_id: 'path', nonce: 'first', expires_ms: 60 },
+        { access_key_id: 'path', nonce: 'second', expires_ms: 70 },
+      ]);
+      assert.throws(() => insertTwo.bind({ first: { key: 'path', nonce: 'x', expires: 1 }, rest: [{ expires: 1 }] }), /no value for the slot rest\.1\.key/);
+    });
   });
 }
 
