@@ -12,11 +12,11 @@
  * reveals nothing.
  */
 import fs from 'node:fs/promises';
-import { constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scrypt as scryptCallback } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ApiError } from '../core/errors.js';
+import { CREATE_FLAGS, READ_FLAGS, openedFileIsAt, tempName } from '../documents/noFollowFiles.js';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, length: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -31,10 +31,6 @@ const TAG_BYTES = 16;
 const SCRYPT = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 const ETAG = /^[0-9A-F]{32}$/;
-const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW;
-const DESCRIPTOR_PATHS = process.platform === 'linux' && existsSync('/proc/self/fd');
 
 export interface PdfCache {
   /** The PDF of `etag`, unsealed with `password` if it is sealed; undefined when none is kept. */
@@ -63,17 +59,6 @@ export function pdfCache(root: string, masterKey: Buffer): PdfCache {
     }
   }
 
-  /** Whether the open descriptor is the file at `file`, reached without a link (a folder swapped for one since). */
-  async function isAt(handle: fs.FileHandle, file: string): Promise<boolean> {
-    if (DESCRIPTOR_PATHS) {
-      const real = await fs.readlink(`/proc/self/fd/${handle.fd}`);
-      // Replaced by a rename since it was opened: still the file that was there.
-      return real === file || (real === `${file} (deleted)` && (await handle.stat()).nlink === 0);
-    }
-    const [opened, named] = await Promise.all([handle.stat(), fs.stat(file).catch(() => undefined)]);
-    return (await fs.realpath(file).catch(() => undefined)) === file && named?.ino === opened.ino && named.dev === opened.dev;
-  }
-
   const fileName = (etag: string) => {
     // The ETag names a file: only ever the 32 hex digits of an MD5.
     if (!ETAG.test(etag)) throw new Error(`not an ETag: ${etag}`);
@@ -93,7 +78,7 @@ export function pdfCache(root: string, masterKey: Buffer): PdfCache {
       throw err;
     }
     try {
-      if (!(await handle.stat()).isFile() || !(await isAt(handle, file))) throw new Error(`${file} is not a plain file of the conversion cache`);
+      if (!(await handle.stat()).isFile() || !(await openedFileIsAt(handle, file))) throw new Error(`${file} is not a plain file of the conversion cache`);
       return await handle.readFile();
     } finally {
       await handle.close();
@@ -132,11 +117,11 @@ export function pdfCache(root: string, masterKey: Buffer): PdfCache {
       const dir = (await folder(true))!;
       const file = path.join(dir, name);
       // A new file (exclusive create, no link followed), checked where it was really made, then renamed over.
-      const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      const temp = tempName(file);
       const handle = await fs.open(temp, CREATE_FLAGS, 0o600);
       let renamed = false;
       try {
-        if (!(await isAt(handle, temp))) throw new Error(`${temp} was not created in the conversion cache (a link?)`);
+        if (!(await openedFileIsAt(handle, temp))) throw new Error(`${temp} was not created in the conversion cache (a link?)`);
         await handle.writeFile(stored);
         await handle.close();
         if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw new Error(`${file} is a link: not replaced`);

@@ -1,20 +1,11 @@
 import fs from 'node:fs/promises';
-import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, statfsSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, statfsSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { CREATE_FLAGS, DESCRIPTOR_PATHS, NOFOLLOW, READ_FLAGS, descriptorWasAt, isGone, openedFileIsAt, tempName } from './noFollowFiles.js';
 import { SymbolicLinkRefused, type KeptContent, type ObjectStat, type ObjectStore, type StagedObject } from './objectStore.js';
 
-const GONE = ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR'];
-const isGone = (err: unknown) => GONE.includes((err as NodeJS.ErrnoException).code ?? '');
-
-// O_NOFOLLOW refuses a link as the last component (ELOOP); the links before it are caught by checking the real
-// path of what was opened. O_NONBLOCK: a FIFO placed in the folder must not hang the reader.
-const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-const READ_FLAGS = constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0);
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW;
 const LINK_REFUSED = ['ELOOP', 'EMLINK']; // what O_NOFOLLOW answers for a link (EMLINK on FreeBSD)
-/** Linux names the real path of an open descriptor; elsewhere the name's real path and the inode are compared. */
-const DESCRIPTOR_PATHS = process.platform === 'linux' && existsSync('/proc/self/fd');
 
 /** Filesystems whose metadata calls go over a network (statfs magic numbers): NFS, SMB/CIFS, FUSE, Ceph, AFS, 9p. */
 const NETWORK_FILESYSTEMS = new Set([0x6969, 0xff534d42, 0xfe534d42, 0x517b, 0x65735546, 0x00c36400, 0x5346414f, 0x01021997]);
@@ -33,12 +24,6 @@ function isLocalFilesystem(folder: string): boolean {
   }
 }
 
-/**
- * Whether a descriptor whose /proc/self/fd link reads `real` (not `file` itself) is still the file that was at
- * `file`: replaced by a rename (or removed) since it was opened, its name ends in ` (deleted)` and no link is left.
- */
-const descriptorWasAt = (real: string, file: string, nlink: number) => real === `${file} (deleted)` && nlink === 0;
-
 /** MD5 in OSS's spelling: upper-case hex. */
 const ossEtag = (md5: Buffer) => md5.toString('hex').toUpperCase();
 
@@ -50,8 +35,6 @@ type Opened = { handle: fs.FileHandle; stat: Stats };
  */
 export const VERSION_CONTENTS_FOLDER = '.imm-versions';
 const CONTENT_ID = /^[0-9a-f]{64}$/;
-
-const tempName = (file: string) => `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 
 /** Makes a rename or a new file in `dir` survive a power loss (a crash of the process alone needs nothing). */
 async function syncDirectory(dir: string): Promise<void> {
@@ -88,20 +71,7 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
   }
 
   /** Whether the open file is the one at `file` (a path without links), reached without following any. */
-  async function isAt(opened: Opened, file: string): Promise<boolean> {
-    if (descriptorPaths) {
-      const real = await fs.readlink(`/proc/self/fd/${opened.handle.fd}`);
-      return real === file || descriptorWasAt(real, file, (await opened.handle.stat()).nlink);
-    }
-    try {
-      if ((await fs.realpath(file)) !== file) return false;
-      const named = await fs.stat(file);
-      return named.ino === opened.stat.ino && named.dev === opened.stat.dev;
-    } catch (err) {
-      if (isGone(err)) return false; // removed meanwhile; the caller opens it again
-      throw err;
-    }
-  }
+  const isAt = (opened: Opened, file: string) => openedFileIsAt(opened.handle, file, { descriptorPaths, openedStat: opened.stat });
 
   /**
    * The object's file opened for reading (the caller closes it), or undefined when there is none. Race-free:
