@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PDFDocument } from 'pdf-lib';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../core/errors.js';
+import { newLeaseOwner } from '../core/leaseOwner.js';
 import type { ConversionRow, DocumentConversionStore } from '../store/documentConversions.js';
 import { convertibleFormat } from './contentSniffing.js';
 import { openForConversion } from './protectedDocuments.js';
@@ -102,7 +103,7 @@ interface LocalJob {
 
 export function documentConverter(deps: ConverterDeps, settings: ConverterSettings): DocumentConverter {
   const { conversions, cache, log } = deps;
-  const nodeId = settings.nodeId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const nodeId = settings.nodeId ?? newLeaseOwner();
   const leaseMs = settings.leaseMs ?? DEFAULT_LEASE_MS;
   const pollIntervalMs = settings.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const failureRetryMs = settings.failureRetryMs ?? DEFAULT_FAILURE_RETRY_MS;

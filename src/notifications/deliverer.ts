@@ -5,8 +5,7 @@
  * delivers the row; anything else is tried again later, with exponential backoff (jittered, capped), until
  * `giveUpAfterMs`. Rows live in the database, so a crash, a stop or a receiver that is down loses nothing.
  */
-import os from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { newLeaseOwner } from '../core/leaseOwner.js';
 import type { Logger } from 'pino';
 import type { NotifyTopic } from './notifyTopics.js';
 import type { NotificationOutboxStore, OutboxRow } from '../store/notificationOutbox.js';
@@ -48,7 +47,7 @@ const LEASE_MARGIN_MS = 5000;
 export function startNotificationDeliverer(deps: DelivererDeps, settings: DelivererSettings): NotificationDeliverer {
   const { outbox, log } = deps;
   const options = { ...DEFAULTS, ...settings };
-  const owner = settings.nodeId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const owner = settings.nodeId ?? newLeaseOwner();
   const topics = new Map(deps.topics.map((topic) => [topic.name, topic]));
   const leaseMs = options.timeoutMs + LEASE_MARGIN_MS;
   const abort = new AbortController();

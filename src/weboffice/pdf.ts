@@ -13,7 +13,8 @@ export const MAX_PAGES = 5000;
 
 export class EncryptedPdf extends Error {}
 
-async function load(bytes: Uint8Array): Promise<PDFDocument> {
+/** A PDF to change (cut, stamp), as pdf-lib reads it; an encrypted one is `EncryptedPdf`. */
+export async function openPdf(bytes: Uint8Array): Promise<PDFDocument> {
   try {
     return await PDFDocument.load(bytes, { updateMetadata: false });
   } catch (err) {
@@ -22,15 +23,12 @@ async function load(bytes: Uint8Array): Promise<PDFDocument> {
   }
 }
 
-/** A PDF to change (stamp), as pdf-lib reads it; an encrypted one is `EncryptedPdf`. */
-export const openPdf = (bytes: Uint8Array): Promise<PDFDocument> => load(bytes);
-
 /**
  * The first `count` pages of a PDF as a new document, or undefined when it has no more than that. The pages
  * are copied into a fresh document, so nothing of the pages left out (content, images, fonts) is in the bytes.
  */
 export async function firstPages(bytes: Uint8Array, count: number): Promise<Uint8Array | undefined> {
-  const source = await load(bytes);
+  const source = await openPdf(bytes);
   if (source.getPageCount() <= count) return undefined;
   const cut = await PDFDocument.create({ updateMetadata: false });
   const pages = await cut.copyPages(source, [...Array(count).keys()]);

@@ -7,9 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompiledQuery } from 'kysely';
 import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
-import { columnSlots, compileOnce, firstRow, slot, type CompiledStatement } from '../../src/store/compiledStatements.js';
+import { columnSlots, compileOnce, firstRow, runCompiled, slot, type CompiledStatement } from '../../src/store/compiledStatements.js';
 import type { DirectSqlite } from '../../src/store/sqliteStatements.js';
 
 const { engines, skipped } = await enginesUnderTest();
@@ -20,7 +19,7 @@ type Handle = Awaited<ReturnType<EngineUnderTest['open']>>;
 /** Runs a compiled statement as the store does: directly on SQLite, through Kysely on PostgreSQL; rows changed. */
 async function run<Name extends string>(handle: Handle, statement: CompiledStatement<Name>, values: Readonly<Record<Name, unknown>>): Promise<number> {
   if (handle.direct) return handle.direct.run(statement, values);
-  const result = await handle.db.executeQuery(CompiledQuery.raw(statement.sql, statement.bind(values)));
+  const result = await runCompiled(handle.db, statement, values);
   return Number(result.numAffectedRows ?? 0n);
 }
 
@@ -97,7 +96,7 @@ for (const engine of engines) {
       );
       assert.deepEqual(between.bind({ below: 45, above: 5 }), ['const', 5, 'n3', 45]);
       const nonces = async (values: { above: number; below: number }) =>
-        (await handle.db.executeQuery<{ nonce: string }>(CompiledQuery.raw(between.sql, between.bind(values)))).rows.map((r) => r.nonce);
+        (await runCompiled<{ nonce: string }, 'above' | 'below'>(handle.db, between, values)).rows.map((r) => r.nonce);
       assert.deepEqual(await nonces({ below: 45, above: 5 }), ['n1', 'n2', 'n4']);
       assert.deepEqual(await nonces({ below: 45, above: 15 }), ['n2', 'n4']);
     });
