@@ -22,7 +22,7 @@ import { acs3RawRequest, rpcRawRequest, type RawRequest } from '../test/helpers/
 import { createPostgresSchema, postgresReachable, TEST_POSTGRES_URL } from '../test/helpers/postgres.js';
 import { seedSessions, type SeededPair } from './seed.js';
 import { writeRequestFiles } from './requests.js';
-import { runOpenLoop, runWrk, type LoadResult } from './loadGenerators.js';
+import { OPEN_LOOP_WARM_UP_SECONDS, runOpenLoop, runWrk, type LoadResult } from './loadGenerators.js';
 import { runPeer } from './peer.js';
 import { cpuSecondsOfTree, residentMbOfTree } from './processTree.js';
 import { randomBytes } from 'node:crypto';
@@ -135,17 +135,37 @@ async function wrkRun(url: string, name: string, requests: RawRequest[], runSeco
   }
 }
 
-/** The machine's ceiling: bare node:http answering the same body, loaded by the same generator. */
-async function ceiling(credentials: { AccessKeyId: string; AccessKeySecret: string }): Promise<ResultRow> {
+/** A bare node:http server answering every request with the same body (bench/ceiling.ts), as a process of its own. */
+async function startCeiling(): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, [path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'ceiling.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => child.stdout.setEncoding('utf8').on('data', (chunk: string) => resolve(/listening on (\S+)/.exec(chunk)![1])));
+  return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
+const CEILING_CREDENTIALS = { AccessKeyId: 'LTAIbench', AccessKeySecret: 'bench' };
+
+/** The same kind of request as a refresh (a signed form of the same size), for the ceiling. */
+const ceilingRequests = (count: number) => Array.from({ length: count }, () => refreshRequest(CEILING_CREDENTIALS, { AccessToken: '0'.repeat(32), RefreshToken: '1'.repeat(32) }));
+
+/** The machine's ceiling: bare node:http answering the same body, loaded by the same generator. */
+async function ceiling(): Promise<ResultRow> {
+  const server = await startCeiling();
   try {
-    // The same kind of request as a refresh (a signed form of the same size), replayed in a cycle.
-    const requests = Array.from({ length: 2000 }, () => refreshRequest(credentials, { AccessToken: '0'.repeat(32), RefreshToken: '1'.repeat(32) }));
-    const r = await wrkPhase(url, 'ceiling', requests, child.pid!, true, requests);
+    const requests = ceilingRequests(2000);
+    const r = await wrkPhase(server.url, 'ceiling', requests, server.pid, true, requests);
     return row('ceiling node:http', '-', 1, 0, r, { note: `wrk itself used ${(r.generatorCores ?? 0).toFixed(2)} cores` });
   } finally {
-    child.kill('SIGTERM');
+    server.stop();
+  }
+}
+
+/** The open loop's floor: the same generator at the same rate against the bare server (its latency is the machine's and the generator's). */
+async function ceilingOpenLoop(rate: number, seconds: number): Promise<LoadResult> {
+  const server = await startCeiling();
+  try {
+    return await runOpenLoop(server.url, ceilingRequests(Math.ceil(rate * (OPEN_LOOP_WARM_UP_SECONDS + seconds))), rate, seconds);
+  } finally {
+    server.stop();
   }
 }
 
@@ -230,7 +250,9 @@ async function benchEngine(engine: 'sqlite' | 'postgres', workersCount: number):
       // Open loop at half the saturation just measured, on fresh pairs.
       const rate = Math.round(refreshRow.rps / 2);
       const fresh = pairs.slice(2 * perPhase + 2000).map((p) => refreshRequest(server.root, p));
-      row('refresh open-loop ½sat', engine, workersCount, sessions, await runOpenLoop(server.url, fresh, rate, Math.min(seconds, fresh.length / rate)), { note: `offered ${rate}/s` });
+      const openSeconds = Math.min(seconds, fresh.length / rate - OPEN_LOOP_WARM_UP_SECONDS);
+      row('refresh open-loop ½sat', engine, workersCount, sessions, await runOpenLoop(server.url, fresh, rate, openSeconds), { note: `offered ${rate}/s` });
+      row('ceiling open-loop', '-', 1, 0, await ceilingOpenLoop(rate, openSeconds), { note: `offered ${rate}/s: the generator's and machine's own latency` });
     }
   } finally {
     await stop(running);
@@ -268,7 +290,7 @@ const machine = { cores: os.cpus().length, node: process.version, cpu: os.cpus()
 console.log(`# imm-weboffice bench ${new Date().toISOString()}: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; wrk ${WRK_THREADS} thread, ${connections} connections, ${seconds} s per phase; RATE LIMITS OFF`);
 console.log(`${'workload'.padEnd(22)} ${'engine'.padEnd(9)} ${'w'.padStart(2)} ${'sessions'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(8)} ${'errors'.padStart(6)} ${'rss'.padStart(7)} ${'cpu µs'.padStart(6)}`);
 
-const ceilingRow = await ceiling({ AccessKeyId: 'LTAIbench', AccessKeySecret: 'bench' });
+const ceilingRow = await ceiling();
 const engines: ('sqlite' | 'postgres')[] = [];
 if (options.engine !== 'postgres') engines.push('sqlite');
 if (options.engine !== 'sqlite') {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawRequest } from '../test/helpers/signedHttp.js';
@@ -64,16 +65,51 @@ export async function runWrk(url: string, dir: string, options: { seconds: numbe
   };
 }
 
-/** Offers `rate` requests per second for `seconds` (at most `requests.length`), over up to 256 kept-alive connections. */
+/**
+ * Offers `rate` requests per second for `seconds` (at most `requests.length`), from a process of its own
+ * (bench/openLoop.ts): the bench's own process holds every seeded pair, and its collections would stall the
+ * schedule and count as the server's latency.
+ */
 export async function runOpenLoop(url: string, requests: RawRequest[], rate: number, seconds: number): Promise<LoadResult> {
+  const count = Math.floor(rate * (OPEN_LOOP_WARM_UP_SECONDS + seconds));
+  if (requests.length < count) throw new Error(`the open loop needs ${count} requests (${OPEN_LOOP_WARM_UP_SECONDS} s of warm-up and ${seconds} s at ${rate}/s), has ${requests.length}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imm-bench-open-loop-'));
+  try {
+    const file = path.join(dir, 'requests.json');
+    fs.writeFileSync(file, JSON.stringify(requests.slice(0, count).map((r) => ({ ...r, body: r.body === undefined ? undefined : r.body.toString() }))));
+    const child = spawn(process.execPath, [OPEN_LOOP_SCRIPT, url, file, String(rate), String(seconds), String(OPEN_LOOP_WARM_UP_SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`the open-loop generator failed (${code}): ${out}`);
+    return JSON.parse(out) as LoadResult;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The generator's first second is not counted: a new process runs its HTTP client unoptimised and opens its
+ * connections then, sends what fell due in bursts, and would measure its own start rather than the server.
+ */
+export const OPEN_LOOP_WARM_UP_SECONDS = 1;
+
+const OPEN_LOOP_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'openLoop.js');
+
+/**
+ * The open loop itself, over up to 256 kept-alive connections (run by bench/openLoop.ts in its own process):
+ * `warmUpSeconds` at `rate`, not counted, then `seconds` counted.
+ */
+export async function openLoop(url: string, requests: RawRequest[], rate: number, seconds: number, warmUpSeconds: number): Promise<LoadResult> {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const total = Math.min(requests.length, Math.floor(rate * seconds));
+  const total = Math.min(requests.length, Math.floor(rate * (warmUpSeconds + seconds)));
+  const firstCounted = Math.floor(rate * warmUpSeconds);
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
-  const send = (request: RawRequest, scheduledAt: number) =>
+  const send = (request: RawRequest, scheduledAt: number, counted: boolean) =>
     new Promise<void>((resolve) => {
       const body = request.body === undefined ? undefined : Buffer.from(request.body);
       const req = http.request(
@@ -82,7 +118,7 @@ export async function runOpenLoop(url: string, requests: RawRequest[], rate: num
           res.resume();
           res.on('end', () => {
             if (res.statusCode !== 200) errors++;
-            latencies.push(performance.now() - scheduledAt);
+            if (counted) latencies.push(performance.now() - scheduledAt);
             resolve();
           });
         },
@@ -99,7 +135,7 @@ export async function runOpenLoop(url: string, requests: RawRequest[], rate: num
       const now = performance.now();
       const due = Math.min(total, Math.floor(((now - started) / 1000) * rate));
       while (sent < due) {
-        inFlight.push(send(requests[sent], started + (sent / rate) * 1000));
+        inFlight.push(send(requests[sent], started + (sent / rate) * 1000, sent >= firstCounted));
         sent++;
       }
       if (sent >= total) resolve();
@@ -109,7 +145,7 @@ export async function runOpenLoop(url: string, requests: RawRequest[], rate: num
   });
   await Promise.all(inFlight);
   agent.destroy();
-  const elapsed = (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - started) / 1000 - warmUpSeconds;
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   return { requests: latencies.length, seconds: elapsed, rps: latencies.length / elapsed, p50_ms: at(0.5), p99_ms: at(0.99), p999_ms: at(0.999), errors };

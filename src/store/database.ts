@@ -112,6 +112,11 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   // longer fit, and every refresh rereads and re-evicts pages. 32 MB per connection (the server stays near
   // 180 MB resident with a million sessions, docs/benchmark.md).
   sqlite.pragma('cache_size = -32768');
+  // Each write of a group commit runs in a savepoint, and SQLite keeps the pages a savepoint may have to restore
+  // in a statement journal that spills to a temporary file past 64 KiB: a file created, written a page at a time
+  // (nine pwrites a refresh) and deleted for every commit, its creation waiting behind the checkpoint's fsync
+  // (stalls of 10-100 ms). In memory it is a copy, bounded by one commit's pages (docs/benchmark.md).
+  sqlite.pragma('temp_store = MEMORY');
   const connection = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection.kysely }) });
   let generation: SQLite.Statement | undefined;

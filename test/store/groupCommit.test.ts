@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { migrateToLatest, openDatabase, SQLITE_FILE_NAME, type DatabaseHandle } from '../../src/store/database.js';
@@ -98,3 +99,30 @@ test('a write of compiled statements run on `direct` rolls back alone when it th
   ]);
   assert.deepEqual(['d1', 'd2', 'd3'].map((n) => committed(n).n), [1, 0, 1]);
 });
+
+/** Temporary files SQLite holds open in this process (Linux): a spilled statement journal shows up as one. */
+const openSqliteTempFiles = () =>
+  fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return /etilqs_/.test(fs.readlinkSync(`/proc/self/fd/${fd}`)) ? [fd] : [];
+    } catch {
+      return []; // closed meanwhile (the directory's own descriptor)
+    }
+  });
+
+test('a grouped write that rewrites many pages keeps its savepoint journal in memory: no temporary file is created', async () => {
+  const rows = Array.from({ length: 5000 }, (_, i) => ({ access_key_id: 'LTAIpages', nonce: `p${i}`, expires_ms: 1 }));
+  for (let i = 0; i < rows.length; i += 500) await handle.db.insertInto('signature_nonces').values(rows.slice(i, i + 500)).execute();
+  const during = await handle.writeTransaction(async (trx) => {
+    // Rewrites every row and its index entries (a few hundred KiB of pages that existed before the savepoint),
+    // far past the 64 KiB at which a statement journal on file would spill to disk.
+    const updated = await trx.updateTable('signature_nonces').set({ expires_ms: 2 }).where('access_key_id', '=', 'LTAIpages').executeTakeFirst();
+    assert.equal(Number(updated.numUpdatedRows), rows.length);
+    return openSqliteTempFiles();
+  });
+  assert.deepEqual(during, []);
+  assert.equal(committedCount('LTAIpages', 2), rows.length);
+});
+
+const committedCount = (accessKeyId: string, expiresMs: number) =>
+  (otherConnection.prepare('select count(*) as n from signature_nonces where access_key_id = ? and expires_ms = ?').get(accessKeyId, expiresMs) as { n: number }).n;
