@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { openDatabase } from '../src/store/database.js';
+import { sessionExpiry } from '../src/store/sessions.js';
 import { hashToken, newToken } from '../src/tokens/tokenValues.js';
 import { formatNanos, nanosToMillis, nowNanos } from '../src/tokens/time.js';
 import { newRowId } from '../src/core/rowIds.js';
@@ -36,7 +37,7 @@ export async function seedSessions(target: { databaseUrl?: string; dataDir: stri
             const sessionId = newRowId();
             const pair = { AccessToken: newToken(), RefreshToken: newToken() };
             if (done + i < refreshable) pairs.push(pair);
-            sessions.push({ ...template, id: sessionId, created_at: formatNanos(now), expires_ms: refreshExpiresMs, revoked_at_ms: null, revoked_reason: null });
+            sessions.push({ ...template, id: sessionId, created_at: formatNanos(now), expires_ms: sessionExpiry(refreshExpiresMs), revoked_at_ms: null, revoked_reason: null });
             tokens.push({
               id: newRowId(),
               session_id: sessionId,

@@ -8,7 +8,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { withStatementCache, type DirectSqlite } from './sqliteStatements.js';
 import { groupCommit, transactionPerWrite, type WriteTransaction } from './groupCommit.js';
-import { startBackgroundCheckpoints } from './walCheckpoints.js';
+import { startBackgroundCheckpoints, type BackgroundCheckpoints } from './walCheckpoints.js';
 import { CACHE_CHANNEL_PREFIX } from './migrations/2026-12-02-cache-generation.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -35,8 +35,11 @@ export interface DatabaseHandle {
    * Undefined on SQLite, where reading the counter costs a few microseconds and is done on every request.
    */
   listenForChanges?(onChange: () => void): () => Promise<void>;
-  /** SQLite: checkpoint the write-ahead log from a worker thread instead of inside requests (the server does). */
-  checkpointInBackground?(): void;
+  /**
+   * SQLite: checkpoint the write-ahead log from a worker thread instead of inside requests (the server does);
+   * past `restartBytes` of log (default WAL_RESTART_BYTES) commits are held for a moment so that it starts again.
+   */
+  checkpointInBackground?(restartBytes?: number): void;
   close(): Promise<void>;
 }
 
@@ -120,23 +123,24 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const connection = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection.kysely }) });
   let generation: SQLite.Statement | undefined;
-  let stopCheckpoints: (() => Promise<void>) | undefined;
+  let checkpoints: BackgroundCheckpoints | undefined;
+  const commits = groupCommit(db, connection.direct, () => checkpoints?.afterCommit());
   return {
     db,
     engine: 'sqlite',
     location: path.resolve(file),
     direct: connection.direct,
-    writeTransaction: groupCommit(db, connection.direct),
+    writeTransaction: commits.write,
     cacheGeneration: async () => {
       // Prepared on first use: the table exists only once the migrations ran.
       generation ??= sqlite.prepare('select value from cache_generation where id = 1').pluck();
       return Number(generation.get() ?? 0);
     },
-    checkpointInBackground: () => {
-      stopCheckpoints ??= startBackgroundCheckpoints(sqlite, path.resolve(file));
+    checkpointInBackground: (restartBytes) => {
+      checkpoints ??= startBackgroundCheckpoints(sqlite, path.resolve(file), commits.hold, restartBytes);
     },
     close: async () => {
-      await stopCheckpoints?.();
+      await checkpoints?.stop();
       await db.destroy();
     },
   };

@@ -33,16 +33,37 @@ interface PendingWrite {
 /** One transaction per write (PostgreSQL; and SQLite where batching is not wanted). */
 export const transactionPerWrite = (db: Kysely<Database>): WriteTransaction => (work) => db.transaction().execute((trx) => work(trx, undefined));
 
+/** The group commit: its write transaction, and a way to hold its commits for a moment (walCheckpoints.ts). */
+export interface GroupCommit {
+  write: WriteTransaction;
+  /**
+   * Starts no new commit until the returned release is called; resolves once the commit in progress, if any,
+   * has ended. Writes that arrive meanwhile wait in the queue (the event loop goes on).
+   */
+  hold(): Promise<() => void>;
+}
+
 /**
  * `db` and `direct` are the same SQLite connection. The batch holds it through Kysely (so no other Kysely query
  * runs inside the open transaction) and controls the transaction directly: a statement apiece, without the
- * builder.
+ * builder. `afterCommit` runs after every commit.
  */
-export function groupCommit(db: Kysely<Database>, direct: DirectSqlite): WriteTransaction {
+export function groupCommit(db: Kysely<Database>, direct: DirectSqlite, afterCommit: () => void = () => {}): GroupCommit {
   let queue: PendingWrite[] = [];
   let scheduled = false;
+  let held = false;
+  let flushing: Promise<void> | undefined;
+
+  const schedule = () => {
+    if (scheduled || held || queue.length === 0) return;
+    scheduled = true;
+    // After the current turn: the requests parsed in this turn of the event loop join the same commit.
+    setImmediate(() => void (flushing = flush()));
+  };
 
   const flush = async () => {
+    scheduled = false;
+    if (held) return;
     const batch = queue.slice(0, MAX_WRITES_PER_COMMIT);
     queue = queue.slice(batch.length);
     try {
@@ -74,22 +95,32 @@ export function groupCommit(db: Kysely<Database>, direct: DirectSqlite): WriteTr
         return settled;
       });
       outcomes.forEach((outcome, i) => (outcome.ok ? batch[i].resolve(outcome.value) : batch[i].reject(outcome.error)));
+      afterCommit();
     } catch (error) {
       // Nothing of the batch was committed (the lock was not had, or the commit failed): each caller fails.
       for (const pending of batch) pending.reject(error);
     } finally {
-      scheduled = queue.length > 0;
-      if (scheduled) setImmediate(() => void flush());
+      flushing = undefined;
+      schedule();
     }
   };
 
-  return <T>(work: (trx: Kysely<Database>, direct: DirectSqlite | undefined) => Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!scheduled) {
-        scheduled = true;
-        // After the current turn: the requests parsed in this turn of the event loop join the same commit.
-        setImmediate(() => void flush());
-      }
-    });
+  return {
+    write: <T>(work: (trx: Kysely<Database>, direct: DirectSqlite | undefined) => Promise<T>) =>
+      new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        schedule();
+      }),
+    async hold() {
+      held = true;
+      await flushing;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        held = false;
+        schedule();
+      };
+    },
+  };
 }

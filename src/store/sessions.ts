@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { Database, WebofficeSessionsTable, WebofficeTokensTable } from './schema.js';
 import { retryOnConflict } from './database.js';
 import type { WriteTransaction } from './groupCommit.js';
@@ -60,7 +60,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
         created_at: session.createdAt,
         revoked_at_ms: null,
         revoked_reason: null,
-        expires_ms: first.refreshExpiresMs,
+        expires_ms: sessionExpiry(first.refreshExpiresMs),
         secrets_sealed: Object.keys(session.secrets).length > 0 ? seal(masterKey, JSON.stringify(session.secrets), secretsAad(session.id)) : null,
       };
       await write(async (trx, direct) => {
@@ -95,7 +95,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
         const spent = direct.run(hotWrites.spend, { nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId });
         if (spent !== 1) return false;
         direct.run(hotWrites.insertToken, tokenRow(sessionId, successor));
-        direct.run(hotWrites.extendSession, { expiresMs: successor.refreshExpiresMs, sessionId });
+        direct.run(hotWrites.extendSession, { expiresMs: sessionExpiry(successor.refreshExpiresMs), neededMs: successor.refreshExpiresMs, sessionId });
         recordStatements.writeNow(direct, args.records);
         return true;
       });
@@ -148,26 +148,59 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
 
     async countLive(nowMs) {
       const row = await db
-        .selectFrom('weboffice_sessions')
+        .selectFrom('weboffice_sessions as s')
         .select((eb) => eb.fn.countAll().as('live'))
-        .where('revoked_at_ms', 'is', null)
-        .where('expires_ms', '>', nowMs)
+        .where('s.revoked_at_ms', 'is', null)
+        .where((eb) => lastRefreshExpiresAfter(eb, nowMs))
         .executeTakeFirstOrThrow();
       return Number(row.live);
     },
 
     async deleteExpiredSessions(beforeMs) {
       // Holders and tokens first, explicitly, so nothing depends on the engine enforcing ON DELETE CASCADE.
-      const expired = db.selectFrom('weboffice_sessions').select('id').where('expires_ms', '<', beforeMs);
+      const expired = db.selectFrom('weboffice_sessions as s').select('s.id').where((eb) => lastRefreshExpiredBefore(eb, beforeMs));
       await db.deleteFrom('weboffice_holders').where('session_id', 'in', expired).execute();
       await db.deleteFrom('weboffice_tokens').where('session_id', 'in', expired).execute();
-      const result = await db.deleteFrom('weboffice_sessions').where('expires_ms', '<', beforeMs).executeTakeFirst();
+      const result = await db.deleteFrom('weboffice_sessions').where('id', 'in', expired).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };
 }
 
 type RotateArgs = Parameters<SessionStore['rotate']>[0];
+
+/**
+ * A session's `expires_ms` is its last refresh token's expiry rounded UP to a multiple of six hours: never
+ * earlier than the truth, less than six hours later. A refresh then rewrites the session's row (and its entry in
+ * the expiry index, two pages at random places) only when its successor outlives the stored bound: once in six
+ * hours of refreshes rather than on every one. Where the exact answer matters (the live count, the sweep) the
+ * sessions within six hours of their bound are checked against their unspent token. Active sessions are a day
+ * away from theirs (the refresh token's lifetime), so that check touches only abandoned ones.
+ */
+export const SESSION_EXPIRY_STEP_MS = 6 * 3_600_000;
+
+export const sessionExpiry = (refreshExpiresMs: number) => Math.ceil(refreshExpiresMs / SESSION_EXPIRY_STEP_MS) * SESSION_EXPIRY_STEP_MS;
+
+type SessionsAs<A extends string> = ExpressionBuilder<Database & Record<A, Database['weboffice_sessions']>, A>;
+
+/** The session's unspent token (the one a refresh rotates; a revoked session keeps its own) expires after `ms`. */
+const unspentTokenExpiresAfter = (eb: SessionsAs<'s'>, ms: number) =>
+  eb.exists(
+    eb.selectFrom('weboffice_tokens as t').select('t.id').whereRef('t.session_id', '=', 's.id').where('t.spent_at_ms', 'is', null).where('t.refresh_expires_ms', '>', ms),
+  );
+
+/**
+ * The session's last refresh token expires after `ms`: surely so when the stored (rounded-up) expiry is more
+ * than a step later; within that step only if its unspent token says so. (A range of the expiry index.)
+ */
+const lastRefreshExpiresAfter = (eb: SessionsAs<'s'>, ms: number) =>
+  eb.and([eb('s.expires_ms', '>', ms), eb.or([eb('s.expires_ms', '>', ms + SESSION_EXPIRY_STEP_MS), unspentTokenExpiresAfter(eb, ms)])]);
+
+/** The session's last refresh token expired before `ms`: the exact complement of the above at `ms - 1`. */
+const lastRefreshExpiredBefore = (eb: SessionsAs<'s'>, ms: number) =>
+  eb.and([eb('s.expires_ms', '<', ms + SESSION_EXPIRY_STEP_MS), eb.or([eb('s.expires_ms', '<', ms), eb.not(unspentTokenExpiresAfter(eb, ms - 1))])]);
+
+
 
 /**
  * PostgreSQL's rotation: the guarded spend, the successor, the session's new expiry, the usage row and the audit
@@ -180,7 +213,8 @@ async function rotateInOneStatement(db: Kysely<Database>, statements: Map<string
   const rows = callRecordRows(args.records);
   const statement = rotationStatement(db, statements, rows.usage !== undefined, rows.audit.length);
   const values = {
-    nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId, expiresMs: successor.refreshExpiresMs,
+    nowMs, successorId: successor.id, successorSealed, accessValidUntilMs, tokenId, sessionId,
+    expiresMs: sessionExpiry(successor.refreshExpiresMs), neededMs: successor.refreshExpiresMs,
     next: tokenRow(sessionId, successor),
     usage: rows.usage,
     audit: rows.audit,
@@ -226,7 +260,7 @@ function rotationStatement(db: Kysely<Database>, statements: Map<string, Compile
         ${n('access_expires_ms')}::bigint, ${n('refresh_expires_ms')}::bigint, ${n('access_valid_until_ms')}::bigint
       from spent
     ), extended as (
-      update weboffice_sessions set expires_ms = ${s('expiresMs')} where id = (select session_id from spent)
+      update weboffice_sessions set expires_ms = ${s('expiresMs')} where id = (select session_id from spent) and expires_ms < ${s('neededMs')}
     )${usage}${audit}
     select count(*)::int as spent from spent`;
   statement = compileOnce<RotationSlot>({ compile: () => query.compile(db) });
@@ -238,7 +272,7 @@ function rotationStatement(db: Kysely<Database>, statements: Map<string, Compile
 const MAX_KEPT_AUDIT_ROWS = 32;
 
 /** The rotation's values: scalars, and the rows whose columns its slots name (`slot('next', 'id')`). */
-type RotationSlot = 'nowMs' | 'successorId' | 'successorSealed' | 'accessValidUntilMs' | 'tokenId' | 'sessionId' | 'expiresMs' | 'next' | 'usage' | 'audit';
+type RotationSlot = 'nowMs' | 'successorId' | 'successorSealed' | 'accessValidUntilMs' | 'tokenId' | 'sessionId' | 'expiresMs' | 'neededMs' | 'next' | 'usage' | 'audit';
 
 
 /** Queries beyond the rotation capability: project deletion, options, metrics, sweeping (access tokens: webofficeAccess.ts). */
@@ -269,7 +303,10 @@ function hotWriteStatements(db: Kysely<Database>) {
         ),
     ),
     insertToken: compileOnce<(typeof TOKEN_COLUMNS)[number]>(db.insertInto('weboffice_tokens').values(columnSlots(TOKEN_COLUMNS))),
-    extendSession: compileOnce<'expiresMs' | 'sessionId'>(db.updateTable('weboffice_sessions').set({ expires_ms: slot('expiresMs') }).where('id', '=', slot<string>('sessionId'))),
+    // Matches (and writes) only when the successor outlives the session's stored bound (SESSION_EXPIRY_STEP_MS).
+    extendSession: compileOnce<'expiresMs' | 'neededMs' | 'sessionId'>(
+      db.updateTable('weboffice_sessions').set({ expires_ms: slot('expiresMs') }).where('id', '=', slot<string>('sessionId')).where('expires_ms', '<', slot<number>('neededMs')),
+    ),
   };
 }
 

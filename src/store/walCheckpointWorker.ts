@@ -1,14 +1,22 @@
-/** The worker of walCheckpoints.ts: a PASSIVE checkpoint of the database file every `intervalMs`. */
-import { workerData } from 'node:worker_threads';
+/**
+ * The worker of walCheckpoints.ts: a PASSIVE checkpoint of the database file every `intervalMs`, and one at
+ * once when asked (the server holds its commits meanwhile), answered when done.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
 const { file, intervalMs } = workerData as { file: string; intervalMs: number };
 const sqlite = new SQLite(file);
 sqlite.pragma('busy_timeout = 1000');
-setInterval(() => {
+const checkpoint = () => {
   try {
     sqlite.pragma('wal_checkpoint(PASSIVE)');
   } catch {
     // busy or failing: the next interval tries again
   }
-}, intervalMs);
+};
+setInterval(checkpoint, intervalMs);
+parentPort!.on('message', () => {
+  checkpoint();
+  parentPort!.postMessage('checkpointed');
+});

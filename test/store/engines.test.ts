@@ -70,6 +70,42 @@ for (const engine of engines) {
       assert.deepEqual(left.map((r) => r.session_id), [live.sessionId]);
     });
 
+    test('the live count and the sweep follow each session\'s last refresh token to the millisecond, though its stored expiry is rounded up', async () => {
+      const sessions = sessionStore(handle.db, randomBytes(32), handle.writeTransaction, handle.direct);
+      // X is in the middle of a six-hour step: both sessions below share one stored bound, 06:00.
+      const X = Date.UTC(2031, 0, 1, 3);
+      const nanos = (ms: number) => BigInt(ms) * 1_000_000n;
+      const start = (refreshExpiresMs: number, fileId: string) =>
+        startSession(sessions, settings, { accountId: '1000000000000001', projectId: 'p-bound', options: '{}', fileId, now: nanos(refreshExpiresMs - settings.refreshTokenTtlMs) });
+      const endedBefore = await start(X - 60_000, 'e'.repeat(40));
+      const endsAfter = await start(X + 60_000, '0'.repeat(40));
+      const bound = async (sessionId: string) => Number((await handle.db.selectFrom('weboffice_sessions').select('expires_ms').where('id', '=', sessionId).executeTakeFirstOrThrow()).expires_ms);
+      assert.equal(await bound(endedBefore.sessionId), Date.UTC(2031, 0, 1, 6));
+      assert.equal(await bound(endsAfter.sessionId), Date.UTC(2031, 0, 1, 6));
+      assert.equal(await sessions.countLive(X), 1, 'only the session whose refresh token outlives X is live at X');
+      assert.equal(await sessions.countLive(X - 60_001), 2);
+
+      // A refresh whose successor still ends within the bound leaves it; one that outlives it moves it on.
+      const refreshAt = (pair: { AccessToken: string; RefreshToken: string }, ms: number) =>
+        refreshSession(sessions, settings, { projectId: 'p-bound', accessToken: pair.AccessToken, refreshToken: pair.RefreshToken, now: nanos(ms) });
+      const within = await refreshAt(endsAfter.pair, X + 60_000 - settings.refreshTokenTtlMs + 60_000);
+      assert.equal(await bound(endsAfter.sessionId), Date.UTC(2031, 0, 1, 6));
+      const beyond = await refreshAt(within.pair, X + 4 * 3_600_000 - settings.refreshTokenTtlMs);
+      assert.equal(beyond.outcome, 'refreshed');
+      assert.equal(await bound(endsAfter.sessionId), Date.UTC(2031, 0, 1, 12));
+      assert.equal(await sessions.countLive(X + 4 * 3_600_000 - 1), 1);
+      assert.equal(await sessions.countLive(X + 4 * 3_600_000), 0);
+
+      // The sweep at X deletes the session that ended a minute before, not the one refreshed past it.
+      await sessions.deleteExpiredSessions(X);
+      const left = await handle.db.selectFrom('weboffice_sessions').select('id').where('id', 'in', [endedBefore.sessionId, endsAfter.sessionId]).execute();
+      assert.deepEqual(left.map((r) => r.id), [endsAfter.sessionId]);
+      await sessions.deleteExpiredSessions(X + 4 * 3_600_000);
+      assert.equal((await handle.db.selectFrom('weboffice_tokens').select('id').where('session_id', '=', endsAfter.sessionId).execute()).length, 3, 'live until its last refresh token expires');
+      await sessions.deleteExpiredSessions(X + 4 * 3_600_000 + 1);
+      assert.equal((await handle.db.selectFrom('weboffice_tokens').select('id').where('session_id', '=', endsAfter.sessionId).execute()).length, 0);
+    });
+
     test('a signature nonce is accepted once per key, and expired nonces are deleted', async () => {
       const nonces = nonceStore(handle.db, handle.writeTransaction);
       const nonce = randomBytes(16).toString('hex');

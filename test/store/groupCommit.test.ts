@@ -10,6 +10,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { migrateToLatest, openDatabase, SQLITE_FILE_NAME, type DatabaseHandle } from '../../src/store/database.js';
 import { columnSlots, compileOnce } from '../../src/store/compiledStatements.js';
+import { groupCommit } from '../../src/store/groupCommit.js';
 import { makeDataDir } from '../helpers/server.js';
 
 let dataDir: string;
@@ -98,6 +99,19 @@ test('a write of compiled statements run on `direct` rolls back alone when it th
     { nonce: 'd3', visibleAtSettle: 1 },
   ]);
   assert.deepEqual(['d1', 'd2', 'd3'].map((n) => committed(n).n), [1, 0, 1]);
+});
+
+test('a write that arrives while commits are held waits, uncommitted, and commits once they are released', async () => {
+  const commits = groupCommit(handle.db, handle.direct!);
+  const release = await commits.hold();
+  let settled = false;
+  const written = commits.write((trx) => trx.insertInto('signature_nonces').values({ access_key_id: 'LTAIgroup', nonce: 'held', expires_ms: 1 }).execute()).then(() => (settled = true));
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false);
+  assert.equal(committed('held').n, 0);
+  release();
+  await written;
+  assert.equal(committed('held').n, 1);
 });
 
 /** Temporary files SQLite holds open in this process (Linux): a spilled statement journal shows up as one. */
