@@ -24,20 +24,18 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
     secrets: openSecrets(masterKey, row),
   });
 
-  /** A token pair and its session, in one query (compiled once per column; the hot path's first statement). */
-  const pairBy = (by: 'refresh_hash' | 'access_hash') =>
-    compileOnce<'hash'>(
-      db
-        .selectFrom('weboffice_tokens as t')
-        .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
-        .select(['t.id', 't.session_id', 't.access_hash', 't.refresh_hash', 't.refresh_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms', 't.successor_id', 't.successor_sealed'])
-        .select(['s.account_id', 's.project_id', 's.options', 's.file_id', 's.revoked_at_ms', 's.secrets_sealed'])
-        .where(`t.${by}`, '=', slot<string>('hash')),
-    );
+  /** A token pair and its session, by the access token's hash, in one query (compiled once; the hot path's first statement). */
+  const pairStatement = compileOnce<'hash'>(
+    db
+      .selectFrom('weboffice_tokens as t')
+      .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
+      .select(['t.id', 't.session_id', 't.access_hash', 't.refresh_hash', 't.refresh_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms', 't.successor_id', 't.successor_sealed'])
+      .select(['s.account_id', 's.project_id', 's.options', 's.file_id', 's.revoked_at_ms', 's.secrets_sealed'])
+      .where('t.access_hash', '=', slot<string>('hash')),
+  );
   type PairRow = Omit<Selectable<WebofficeTokensTable>, 'issued_at' | 'access_expires_ms'> & Pick<Selectable<WebofficeSessionsTable>, 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>;
-  const pairStatements = { refresh_hash: pairBy('refresh_hash'), access_hash: pairBy('access_hash') };
-  const findPair = async (by: 'refresh_hash' | 'access_hash', hash: string) => {
-    const row = await firstRow<PairRow, 'hash'>(db, direct, pairStatements[by], { hash });
+  const findPair = async (accessHash: string) => {
+    const row = await firstRow<PairRow, 'hash'>(db, direct, pairStatement, { hash: accessHash });
     if (!row) return undefined;
     return {
       token: toTokenRecord(row),
@@ -76,8 +74,8 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       });
     },
 
-    async findByRefreshHash(refreshHash) {
-      return findPair('refresh_hash', refreshHash);
+    async findByAccessHash(accessHash) {
+      return findPair(accessHash);
     },
 
     async findToken(id) {

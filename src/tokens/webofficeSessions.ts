@@ -69,7 +69,8 @@ export interface NewTokenRow {
 export interface SessionStore {
   /** Inserts a session with its first pair and the call's records, in one transaction. */
   createSession(session: Omit<SessionRecord, 'revokedAtMs'> & { createdAt: string }, first: NewTokenRow, records?: CallRecords): Promise<void>;
-  findByRefreshHash(refreshHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
+  /** The pair whose access token has this hash (a refresh then compares the refresh token's), and its session. */
+  findByAccessHash(accessHash: string): Promise<{ token: TokenRecord; session: SessionRecord } | undefined>;
   findToken(id: string): Promise<TokenRecord | undefined>;
   /**
    * Spends `tokenId` and inserts its successor, atomically: the guarded update only matches while the token
@@ -166,9 +167,11 @@ export async function refreshSession(
     onReuse?: (sessionId: string) => void;
   },
 ): Promise<{ session: SessionRecord; pair: TokenPair; outcome: RefreshOutcome }> {
-  const found = await store.findByRefreshHash(hashToken(args.refreshToken));
-  // Compare hashes, in constant time, so neither token's text is ever compared directly.
-  if (!found || !safeEqual(found.token.accessHash, hashToken(args.accessToken)) || found.session.projectId !== args.projectId) {
+  // Found by the access token and checked by the refresh token: both must be of the same pair. (Nothing is
+  // indexed by the refresh token's hash, one index less for every rotation to write.) Hashes are compared in
+  // constant time, so neither token's text is ever compared directly.
+  const found = await store.findByAccessHash(hashToken(args.accessToken));
+  if (!found || !safeEqual(found.token.refreshHash, hashToken(args.refreshToken)) || found.session.projectId !== args.projectId) {
     throw new ApiError('InvalidToken');
   }
   const { session } = found;

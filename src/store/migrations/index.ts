@@ -9,6 +9,7 @@ import * as webofficeHolders from './2026-12-02-weboffice-holders.js';
 import * as notificationOutbox from './2026-12-03-notification-outbox.js';
 import * as versionContents from './2026-12-03-version-contents.js';
 import * as documentConversions from './2026-12-03-document-conversions.js';
+import * as tokensWithoutRefreshIndex from './2026-12-04-tokens-without-refresh-index.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-03-notification-outbox': notificationOutbox,
   '2026-12-03-version-contents': versionContents,
   '2026-12-03-document-conversions': documentConversions,
+  '2026-12-04-tokens-without-refresh-index': tokensWithoutRefreshIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
