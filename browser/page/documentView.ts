@@ -224,13 +224,15 @@ export class DocumentView {
         const { bytes } = await this.api.contentOf(entry.Version);
         previewViewer?.destroy();
         preview.replaceChildren();
+        delete preview.dataset.version;
         const caption = document.createElement('p');
         caption.className = 'imm-history-caption';
         caption.textContent = `Version ${entry.Version} (read-only)`;
         const content = document.createElement('div');
-        preview.dataset.version = String(entry.Version);
         preview.append(caption, content);
         previewViewer = await (await VIEWERS[kind]())(content, bytes, { previewPages: this.info.PreviewPages });
+        // Named only once shown: the version's viewer loads and renders after the caption.
+        preview.dataset.version = String(entry.Version);
       });
       item.append(open, when);
       list.append(item);
