@@ -18,8 +18,8 @@ import { cpuSecondsOfTree } from './processTree.js';
 import { PEER_CLIENT } from './peerClient.js';
 import { writeRequestFiles } from './requests.js';
 
-/** Refreshes per second the peer's phase mints for: above what it reached on the development machine (~2 400/s at best). */
-const PEER_MAX_RPS = 3000;
+/** Refreshes per second the peer's phase mints for: above what it reached on the development machine (1 666–2 400/s). */
+const PEER_MAX_RPS = 2500;
 /** Code flows driven at once while minting. */
 const MINT_CONCURRENCY = 32;
 
