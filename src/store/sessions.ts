@@ -198,8 +198,6 @@ const lastRefreshExpiresAfter = (eb: SessionsAs<'s'>, ms: number) =>
 const lastRefreshExpiredBefore = (eb: SessionsAs<'s'>, ms: number) =>
   eb.and([eb('s.expires_ms', '<', ms + SESSION_EXPIRY_STEP_MS), eb.or([eb('s.expires_ms', '<', ms), eb.not(unspentTokenExpiresAfter(eb, ms - 1))])]);
 
-
-
 /**
  * PostgreSQL's rotation: the guarded spend, the successor, the session's new expiry, the usage row and the audit
  * rows in ONE statement (data-modifying CTEs, one round trip and one commit instead of seven). Everything but the

@@ -1,6 +1,6 @@
 /**
  * The worker of walCheckpoints.ts: a PASSIVE checkpoint of the database file every `intervalMs`, and one at
- * once when asked (the server holds its commits meanwhile), answered when done.
+ * once when asked (the server holds its commits meanwhile), answered with the request's number when done.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
@@ -16,7 +16,7 @@ const checkpoint = () => {
   }
 };
 setInterval(checkpoint, intervalMs);
-parentPort!.on('message', () => {
+parentPort!.on('message', (request: number) => {
   checkpoint();
-  parentPort!.postMessage('checkpointed');
+  parentPort!.postMessage(request);
 });

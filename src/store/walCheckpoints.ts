@@ -56,17 +56,24 @@ export function startBackgroundCheckpoints(
   let threshold = restartBytes;
   let stopped = false;
 
+  // Each request carries a number the worker answers with, so that an answer arriving after its timeout
+  // cannot end a later wait; stopping ends every wait at once.
+  const waiting = new Map<number, () => void>();
+  let lastRequest = 0;
+  worker.on('message', (answered: number) => waiting.get(answered)?.());
+
   /** Asks the worker for a checkpoint now; resolves when it is done (or after CATCH_UP_TIMEOUT_MS). */
   const checkpointNow = () =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, CATCH_UP_TIMEOUT_MS);
-      function done() {
+      const request = ++lastRequest;
+      const done = () => {
         clearTimeout(timer);
-        worker.off('message', done);
+        waiting.delete(request);
         resolve();
-      }
-      worker.once('message', done);
-      worker.postMessage('checkpoint');
+      };
+      const timer = setTimeout(done, CATCH_UP_TIMEOUT_MS);
+      waiting.set(request, done);
+      worker.postMessage(request);
     });
 
   // First the bulk, with commits going on; then, held, only what they appended meanwhile: the hold lasts as
@@ -101,6 +108,7 @@ export function startBackgroundCheckpoints(
     },
     async stop() {
       stopped = true;
+      for (const done of [...waiting.values()]) done();
       await worker.terminate();
       // Back to SQLite's own checkpoints for whatever the connection still writes.
       sqlite.pragma('wal_autocheckpoint = 1000');
