@@ -50,15 +50,21 @@ export function extensionOf(filename: string): string {
   return dot <= 0 ? '' : filename.slice(dot + 1).toLowerCase();
 }
 
+/** The table's own entry for an extension: `x.constructor` or `x.__proto__` must not find Object's properties. */
+const entryFor = <T>(table: Record<string, T>, filename: string): T | undefined => {
+  const extension = extensionOf(filename);
+  return Object.hasOwn(table, extension) ? table[extension] : undefined;
+};
+
 export function viewerFor(filename: string): Viewer {
-  return VIEWERS[extensionOf(filename)] ?? 'converter-needed';
+  return entryFor(VIEWERS, filename) ?? 'converter-needed';
 }
 
 /** The media type a document's bytes are served with; anything unlisted is opaque bytes. */
 export function documentContentType(filename: string): string {
-  return DOCUMENT_TYPES[extensionOf(filename)] ?? 'application/octet-stream';
+  return entryFor(DOCUMENT_TYPES, filename) ?? 'application/octet-stream';
 }
 
 export function assetContentType(filename: string): string {
-  return ASSET_TYPES[extensionOf(filename)] ?? 'application/octet-stream';
+  return entryFor(ASSET_TYPES, filename) ?? 'application/octet-stream';
 }

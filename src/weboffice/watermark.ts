@@ -45,18 +45,19 @@ export interface Rgba {
   alpha: number;
 }
 
-const NAMED_COLOURS: Record<string, [number, number, number]> = {
+// A Map, not an object: a FillStyle of `__proto__` or `constructor` must not find Object's own properties.
+const NAMED_COLOURS = new Map<string, [number, number, number]>(Object.entries({
   black: [0, 0, 0], white: [255, 255, 255], gray: [128, 128, 128], grey: [128, 128, 128], silver: [192, 192, 192],
   red: [255, 0, 0], green: [0, 128, 0], blue: [0, 0, 255], yellow: [255, 255, 0], orange: [255, 165, 0],
   purple: [128, 0, 128], lightgray: [211, 211, 211], lightgrey: [211, 211, 211], darkgray: [169, 169, 169], darkgrey: [169, 169, 169],
-};
+}));
 
 /** `rgb()`/`rgba()` (commas or spaces, `/ alpha`, percentages), `#rgb[a]`, `#rrggbb[aa]`, a few names; else the default. */
 export function parseFillStyle(css: string): Rgba {
   const text = css.trim().toLowerCase();
   const fallback = () => parseFillStyle(WATERMARK_DEFAULTS.FillStyle);
   const fromBytes = (r: number, g: number, b: number, a = 1): Rgba => ({ red: r / 255, green: g / 255, blue: b / 255, alpha: a });
-  const named = NAMED_COLOURS[text];
+  const named = NAMED_COLOURS.get(text);
   if (named) return fromBytes(...named);
   const hex = /^#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/.exec(text)?.[1];
   if (hex) {

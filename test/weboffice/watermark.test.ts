@@ -28,6 +28,8 @@ test('FillStyle: rgba/rgb with commas, spaces or a slash, percentages, hex with 
 test('FillStyle: anything unreadable is the default colour; every reading is within 0–1', () => {
   assert.deepEqual(parseFillStyle('hsl(10, 20%, 30%)'), parseFillStyle(WATERMARK_DEFAULTS.FillStyle));
   assert.deepEqual(parseFillStyle('rgba(1, 2)'), parseFillStyle(WATERMARK_DEFAULTS.FillStyle));
+  // Names of Object's own properties are no colour names (fast-check found `__proto__` once).
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) assert.deepEqual(parseFillStyle(name), parseFillStyle(WATERMARK_DEFAULTS.FillStyle), name);
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.tuple(fc.double(), fc.double(), fc.double(), fc.double()).map((n) => `rgba(${n.join(', ')})`)), (css) => {
       const colour = parseFillStyle(css);
