@@ -7,8 +7,8 @@
  * replaying pre-signed requests, each once: RefreshWebofficeToken with the classic RPC signature and with ACS3,
  * GenerateWebofficeToken, and the access-token check; then growth (refresh with 1 k / 100 k / 1 M live sessions
  * seeded as real rows, and the server's memory), the p99 at an open-loop offered load of half the measured
- * saturation (from a generator process of its own, and the same against the ceiling), and the peer (oidc-provider refresh-token rotation, bench/peer.ts). Prints a table and writes
- * bench/results/latest.json. Figures only: no test asserts a timing.
+ * saturation (from a generator process of its own, and the same against the ceiling), and the peer
+ * (oidc-provider refresh-token rotation, bench/peer.ts). Prints a table and writes bench/results/latest.json. Figures only: no test asserts a timing.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -291,7 +291,8 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
 /** PostgreSQL's codes for an object dropped while the migrator's catalog query ran: invalid_schema_name, undefined_table. */
 const LOOKUP_RACES = new Set(['3F000', '42P01']);
 
-async function currentPostgresSchema(db: Kysely<Database>): Promise<string | undefined> {
+/** The schema in use on PostgreSQL (search_path's first), undefined on SQLite. */
+export async function currentPostgresSchema(db: Kysely<Database>): Promise<string | undefined> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined;
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   return rows[0]?.schema;

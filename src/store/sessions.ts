@@ -34,7 +34,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       .where('t.access_hash', '=', slot<string>('hash')),
   );
   type PairRow = Omit<Selectable<WebofficeTokensTable>, 'issued_at' | 'access_expires_ms'> & Pick<Selectable<WebofficeSessionsTable>, 'account_id' | 'project_id' | 'options' | 'file_id' | 'revoked_at_ms' | 'secrets_sealed'>;
-  const findPair = async (accessHash: string) => {
+  const findByAccessHash = async (accessHash: string) => {
     const row = await firstRow<PairRow, 'hash'>(db, direct, pairStatement, { hash: accessHash });
     if (!row) return undefined;
     return {
@@ -74,9 +74,7 @@ export function sessionStore(db: Kysely<Database>, masterKey: Buffer, write: Wri
       });
     },
 
-    async findByAccessHash(accessHash) {
-      return findPair(accessHash);
-    },
+    findByAccessHash,
 
     async findToken(id) {
       const token = await db.selectFrom('weboffice_tokens').selectAll().where('id', '=', id).executeTakeFirst();

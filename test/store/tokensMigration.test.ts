@@ -5,10 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Migrator, sql } from 'kysely';
+import { Migrator } from 'kysely';
 import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
-import { migrateToLatest } from '../../src/store/database.js';
+import { currentPostgresSchema, migrateToLatest } from '../../src/store/database.js';
 import { sessionStore } from '../../src/store/sessions.js';
 import { refreshSession, startSession, type TokenSettings } from '../../src/tokens/webofficeSessions.js';
 import { nowNanos } from '../../src/tokens/time.js';
@@ -29,7 +29,7 @@ for (const engine of engines) {
     });
 
     test('a pair issued before it refreshes after it; stepping down restores the unique refresh index', async () => {
-      const schema = engine.name === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db)).rows[0].schema : undefined;
+      const schema = await currentPostgresSchema(handle.db);
       const migrator = new Migrator({ db: handle.db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
       const down = await migrator.migrateDown();
       assert.equal(down.error, undefined);
