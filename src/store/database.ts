@@ -278,9 +278,10 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
     if (!error && !failed) return;
     // Kysely's migrator looks for its own tables across every schema of the database: another schema dropped
     // at that moment (another application's, or a test's) fails the lookup before anything is applied — with
-    // 3F000 from `has_schema_privilege` on the schema, or 42P01 from `pg_get_serial_sequence` on one of its
-    // tables (named in the message, not ours). Look again.
-    if (schema && attempt < 5 && LOOKUP_RACES.has((error as { code?: string } | undefined)?.code ?? '')) {
+    // 3F000 from `has_schema_privilege` on the schema, or 42P01 / 42703 from `pg_get_serial_sequence` on one of
+    // its tables or their columns (named in the message, not ours). Look again; a migration's own failure
+    // (`failed` names it) is never retried.
+    if (schema && !failed && attempt < 5 && LOOKUP_RACES.has((error as { code?: string } | undefined)?.code ?? '')) {
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
       continue;
     }
@@ -288,8 +289,12 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   }
 }
 
-/** PostgreSQL's codes for an object dropped while the migrator's catalog query ran: invalid_schema_name, undefined_table. */
-const LOOKUP_RACES = new Set(['3F000', '42P01']);
+/**
+ * PostgreSQL's codes for an object dropped while the migrator's catalog query ran: invalid_schema_name,
+ * undefined_table, undefined_column (a table of a schema dropped with CASCADE: its column is gone by the time
+ * `pg_get_serial_sequence` looks it up — seen in CI).
+ */
+const LOOKUP_RACES = new Set(['3F000', '42P01', '42703']);
 
 /** The schema in use on PostgreSQL (search_path's first), undefined on SQLite. */
 export async function currentPostgresSchema(db: Kysely<Database>): Promise<string | undefined> {
