@@ -1,6 +1,7 @@
 /**
  * The package as others get it: `npm pack` of a clean checkout (no dist/: packing builds it), then
- * `npm install <tarball>` in an empty folder (dependencies come from the npm registry: one install per run).
+ * `npm install <tarball>` in an empty folder (dependencies come from the npm registry: one install per run;
+ * better-sqlite3's prebuilt binary from a local mirror, see prebuiltMirror).
  * There, without TypeScript, `import { startImmWeboffice } from 'imm-weboffice'` starts the service for an
  * official client's Generate/Refresh round trip, its types check, and `npx imm-weboffice` serves.
  */
@@ -9,6 +10,8 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -25,8 +28,33 @@ const ENGINES = await enginesToRun();
 /** npm as a user runs it: without the npm_* variables of the `npm test` that runs this file. */
 const userEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
 
-async function run(command: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return execFileAsync(command, args, { cwd, env: userEnv, maxBuffer: 64 * 1024 * 1024 });
+async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync(command, args, { cwd, env: { ...userEnv, ...env }, maxBuffer: 64 * 1024 * 1024 });
+}
+
+/**
+ * better-sqlite3's install (prebuild-install) downloads a prebuilt binary from GitHub, which this machine cannot
+ * reach, and then compiles SQLite instead (minutes of CI). The same download, answered from here: a mirror
+ * (prebuild-install's `npm_config_better_sqlite3_binary_host`) serving the binary the checkout's own install
+ * built, for exactly that version and Node ABI. Any other request is a 404, after which the install compiles.
+ */
+async function prebuiltMirror(work: string): Promise<{ host: string; close: () => void }> {
+  const addon = path.join(REPO, 'node_modules/better-sqlite3');
+  const { version: addonVersion } = JSON.parse(fs.readFileSync(path.join(addon, 'package.json'), 'utf8')) as { version: string };
+  const tarball = path.join(work, 'better-sqlite3-prebuilt.tar.gz');
+  await run('tar', ['-czf', tarball, '-C', addon, 'build/Release/better_sqlite3.node'], REPO);
+  const wanted = `/v${addonVersion}/better-sqlite3-v${addonVersion}-node-v${process.versions.modules}-${process.platform}`;
+  const server = http.createServer((request, response) => {
+    if (request.method === 'GET' && request.url?.startsWith(wanted) && request.url.endsWith(`-${process.arch}.tar.gz`)) {
+      response.writeHead(200, { 'content-type': 'application/gzip' });
+      fs.createReadStream(tarball).pipe(response);
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 /** A program of the installed package's user: starts an instance, prints how to reach it, stops when stdin ends. */
@@ -77,7 +105,12 @@ describe('npm pack, then npm install <tarball> in an empty folder', () => {
     app = path.join(work, 'app');
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', tarball], app);
+    const mirror = await prebuiltMirror(work);
+    try {
+      await run('npm', ['install', '--no-audit', '--no-fund', tarball], app, { npm_config_better_sqlite3_binary_host: mirror.host });
+    } finally {
+      mirror.close();
+    }
   });
 
   test('the package holds the built JavaScript and its types, not the tests or sources; no TypeScript is installed', () => {
