@@ -93,7 +93,7 @@ export async function openServices(
     ram: cachedStore(caches, 'ram', ram, ['findUser', 'findRole', 'policiesOf']),
     rateLimits: rateLimitStore(db, database.writeTransaction),
     objects: fileSystemObjectStore(config.ossDir),
-    objectVersions: objectVersionStore(db),
+    objectVersions: objectVersionStore(db, database.direct),
     notificationOutbox: notificationOutboxStore(db),
     webofficeAccess: webofficeAccessStore(db),
     converter: documentConverter(

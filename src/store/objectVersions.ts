@@ -1,5 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { compileOnce, firstRow, slot } from './compiledStatements.js';
+import type { DirectSqlite } from './sqliteStatements.js';
 import { insertOutboxMessages, type OutboxMessage } from './notificationOutbox.js';
 
 export interface ObjectVersion {
@@ -30,16 +32,20 @@ const rowOf = (bucket: string, key: string, version: number, content: VersionCon
 });
 
 /** The version history of objects, shared by every node through the database. */
-export function objectVersionStore(db: Kysely<Database>) {
-  const latest = async (bucket: string, key: string): Promise<ObjectVersion | undefined> => {
-    const row = await db
+export function objectVersionStore(db: Kysely<Database>, direct?: DirectSqlite) {
+  // Every Generate and document read asks for the latest version: compiled once, and with the limit written
+  // into the text — SQLite ran this lookup three times slower with `limit ?` bound to 1 (24 µs against 7).
+  const latestStatement = compileOnce<'bucket' | 'key'>(
+    db
       .selectFrom('object_versions')
       .selectAll()
-      .where('bucket', '=', bucket)
-      .where('object_key', '=', key)
+      .where('bucket', '=', slot<string>('bucket'))
+      .where('object_key', '=', slot<string>('key'))
       .orderBy('version', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+      .limit(sql.lit(1)),
+  );
+  const latest = async (bucket: string, key: string): Promise<ObjectVersion | undefined> => {
+    const row = await firstRow<Row, 'bucket' | 'key'>(db, direct, latestStatement, { bucket, key });
     return row && toVersion(row);
   };
 
