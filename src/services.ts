@@ -95,7 +95,7 @@ export async function openServices(
     objects: fileSystemObjectStore(config.ossDir),
     objectVersions: objectVersionStore(db, database.direct),
     notificationOutbox: notificationOutboxStore(db),
-    webofficeAccess: webofficeAccessStore(db),
+    webofficeAccess: webofficeAccessStore(db, database.direct),
     converter: documentConverter(
       { conversions: documentConversionStore(db), cache: pdfCache(config.ossDir, masterKey), log },
       { soffice, concurrency: config.convertConcurrency, timeoutMs: config.convertTimeoutMs },

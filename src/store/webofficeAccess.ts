@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { compileOnce, firstRow, slot } from './compiledStatements.js';
+import type { DirectSqlite } from './sqliteStatements.js';
 
 /** Everything one document-API call needs to judge an access token, read in one query. */
 export interface DocumentAccess {
@@ -27,21 +29,25 @@ export interface DocumentAccess {
 }
 
 /** What the WebOffice document API reads and writes: access by token hash, and the session's holder. */
-export function webofficeAccessStore(db: Kysely<Database>) {
+export function webofficeAccessStore(db: Kysely<Database>, direct?: DirectSqlite) {
+  // Every call of the document API starts here: built and compiled once, run directly on SQLite.
+  const accessQuery = db
+    .selectFrom('weboffice_tokens as t')
+    .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
+    .leftJoin('projects as p', 'p.id', 's.project_id')
+    .leftJoin('weboffice_holders as h', 'h.session_id', 's.id')
+    .select([
+      't.issued_at', 't.access_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms',
+      's.id', 's.project_id', 's.file_id', 's.options', 's.revoked_at_ms',
+      'p.id as project_row', 'h.holder_hash',
+    ])
+    .where('t.access_hash', '=', slot<string>('hash'));
+  const accessStatement = compileOnce<'hash'>(accessQuery);
+  type AccessRow = Awaited<ReturnType<typeof accessQuery.executeTakeFirstOrThrow>>;
+
   return {
     async findByAccessHash(accessHash: string): Promise<DocumentAccess | undefined> {
-      const row = await db
-        .selectFrom('weboffice_tokens as t')
-        .innerJoin('weboffice_sessions as s', 's.id', 't.session_id')
-        .leftJoin('projects as p', 'p.id', 's.project_id')
-        .leftJoin('weboffice_holders as h', 'h.session_id', 's.id')
-        .select([
-          't.issued_at', 't.access_expires_ms', 't.access_valid_until_ms', 't.spent_at_ms',
-          's.id', 's.project_id', 's.file_id', 's.options', 's.revoked_at_ms',
-          'p.id as project_row', 'h.holder_hash',
-        ])
-        .where('t.access_hash', '=', accessHash)
-        .executeTakeFirst();
+      const row = await firstRow<AccessRow, 'hash'>(db, direct, accessStatement, { hash: accessHash });
       if (!row) return undefined;
       return {
         session: {
