@@ -29,12 +29,13 @@ export function decodeParameters(text: string, where: string): Record<string, st
  * either, and the lossy decoding would let different bytes pass for the same signed value: refuse them.
  */
 function checkPercentEncoding(text: string, where: string): void {
-  for (const part of text.split('&')) {
-    try {
-      decodeURIComponent(part.replace(/\+/g, ' '));
-    } catch {
-      throw new ApiError('MalformedRequest', `the ${where} is not valid percent-encoded UTF-8`);
-    }
+  // The whole text at once: a sequence cannot span a literal `&` or `=`, so this fails exactly when a piece
+  // would; and text without a `%` has nothing to check.
+  if (!text.includes('%')) return;
+  try {
+    decodeURIComponent(text);
+  } catch {
+    throw new ApiError('MalformedRequest', `the ${where} is not valid percent-encoded UTF-8`);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { MAX_PARAMETERS, readParameters } from '../../src/api/params.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { rpcRequest, send } from '../helpers/signedHttp.js';
@@ -42,6 +43,37 @@ describe('readParameters: at most MAX_PARAMETERS parameters, counted before deco
     // Within the limit the same faults are refused for what they are.
     assert.throws(() => readParameters('/', Buffer.from('bad=%ZZ')), /not valid percent-encoded UTF-8/);
     assert.throws(() => readParameters('/', Buffer.from([0x78, 0x3d, 0xff])), /not valid UTF-8/);
+  });
+});
+
+describe('readParameters: percent-encoding', () => {
+  test('a text is refused exactly when one of its &-separated pieces is not valid percent-encoded UTF-8', () => {
+    // Pieces made of the characters that matter: escapes of UTF-8 lead, continuation and ASCII bytes, stray
+    // `%`s and bad hex digits, separators, `+` and characters that are not ASCII.
+    const piece = fc.array(fc.constantFrom('%E2', '%82', '%AC', '%C3', '%A9', '%41', '%', '%Z', 'Z', '2', 'a', '=', '+', 'é', '中'), { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 5 }), (pieces) => {
+        const text = pieces.join('&');
+        const pieceFails = pieces.some((p) => {
+          try {
+            decodeURIComponent(p.replace(/\+/g, ' '));
+            return false;
+          } catch {
+            return true;
+          }
+        });
+        let refused = false;
+        try {
+          readParameters(`/?${text}`, undefined);
+        } catch (err) {
+          refused = /not valid percent-encoded UTF-8/.test((err as Error).message);
+          if (!refused) return true; // refused for another reason (a parameter given twice): not this property
+        }
+        assert.equal(refused, pieceFails, text);
+        return true;
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
