@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { closeSync, constants, fstatSync, openSync, readlinkSync, statfsSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { CREATE_FLAGS, DESCRIPTOR_PATHS, NOFOLLOW, READ_FLAGS, descriptorWasAt, isGone, openedFileIsAt, tempName } from './noFollowFiles.js';
 import { SymbolicLinkRefused, type KeptContent, type ObjectStat, type ObjectStore, type StagedObject } from './objectStore.js';
 
@@ -123,8 +123,10 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
       throw err;
     }
     try {
-      const stat = fstatSync(fd);
+      // The path first, then the stat: a file renamed over this one in between shows `(deleted)` with the
+      // link count of after the rename (0), never of before it (1) — which was taken for a link.
       const real = readlinkSync(`/proc/self/fd/${fd}`);
+      const stat = fstatSync(fd);
       if (real !== file && !descriptorWasAt(real, file, stat.nlink)) throw new SymbolicLinkRefused(`oss://${bucket}/${key}`);
       return stat.isFile() ? statOf(stat) : undefined;
     } finally {
@@ -255,7 +257,7 @@ export function fileSystemObjectStore(root: string, options: { descriptorPaths?:
   // editor that rewrites in place. Shared folders (NFS) report the same three values on every node.
   const statOf = (stat: { size: number; mtimeMs: number; ino: number }): ObjectStat => ({
     size: stat.size,
-    fingerprint: createHash('sha1').update(`${stat.ino}:${stat.size}:${stat.mtimeMs}`).digest('hex'),
+    fingerprint: hash('sha1', `${stat.ino}:${stat.size}:${stat.mtimeMs}`, 'hex'),
   });
 
   return {

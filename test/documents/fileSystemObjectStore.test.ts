@@ -8,8 +8,10 @@
 import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { fileSystemObjectStore, VERSION_CONTENTS_FOLDER } from '../../src/documents/fileSystemObjectStore.js';
 import { SymbolicLinkRefused, type ObjectStore } from '../../src/documents/objectStore.js';
 import { makeDataDir } from '../helpers/server.js';
@@ -145,6 +147,40 @@ for (const { name, descriptorPaths, synchronousChecks } of checkWays) {
       assert.equal((await store.digestObject('theirs', 'their.docx'))?.etag, md5("another account's document"));
       await store.putObject('mine', 'through-root-link.docx', Buffer.from('ok'));
       assert.equal(fs.readFileSync(path.join(l.root, 'mine', 'through-root-link.docx'), 'utf8'), 'ok');
+    });
+
+    // (On the realpath-and-inode check a replaced file is opened again, at most three times: a replacement as
+    // fast as this one's can outrun that, and no real save replaces a file every few microseconds.)
+    test('an object replaced again and again while it is read is read, never taken for a link', { skip: !descriptorPaths && 'the /proc/self/fd checks only' }, async () => {
+      await l.store.putObject('mine', 'raced.docx', Buffer.from('version 0'));
+      const file = path.join(l.root, 'mine', 'raced.docx');
+      // Another thread renames new files over the object without pause (as concurrent saves place theirs).
+      const renames = new Int32Array(new SharedArrayBuffer(4));
+      const until = Date.now() + 1500;
+      const replacer = new Worker(
+        `const fs = require('node:fs');
+         const { file, until, renames } = require('node:worker_threads').workerData;
+         for (let i = 1; Date.now() < until; i++) {
+           fs.writeFileSync(file + '.tmp', 'version ' + i);
+           fs.renameSync(file + '.tmp', file);
+           Atomics.add(renames, 0, 1);
+         }`,
+        { eval: true, workerData: { file, until, renames } },
+      );
+      let reads = 0;
+      const refusals: string[] = [];
+      while (Date.now() < until) {
+        try {
+          assert.ok(await l.store.headObject('mine', 'raced.docx'), 'the object is always there (renames are atomic)');
+        } catch (err) {
+          if (!(err instanceof SymbolicLinkRefused)) throw err;
+          refusals.push(err.message);
+        }
+        reads++;
+      }
+      await once(replacer, 'exit');
+      assert.ok(Atomics.load(renames, 0) > 100 && reads > 100, `renames ${Atomics.load(renames, 0)}, reads ${reads}`);
+      assert.deepEqual(refusals, [], `${refusals.length} of ${reads} reads refused`);
     });
   });
 }
