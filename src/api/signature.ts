@@ -5,7 +5,7 @@
  * - RPC v1 (HMAC-SHA1, `Signature` param): pop-core, and openapi-client with signatureAlgorithm 'v2'.
  * - V3 (ACS3-HMAC-SHA256 / ACS3-HMAC-SM3, `Authorization` header): openapi-client/openapi-core by default.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /** RFC 3986 percent-encoding as the Alibaba signers do: encodeURIComponent then ! ' ( ) * -> %21 %27 %28 %29 %2A */
 export function percentEncode(value: string): string {
@@ -143,7 +143,7 @@ function nodeDigest(algorithm: Acs3Algorithm): 'sha256' | 'sm3' {
 
 /** hex hash (sha256 or sm3) of bytes */
 export function acs3Hash(algorithm: Acs3Algorithm, data: Buffer | string): string {
-  return createHash(nodeDigest(algorithm)).update(data).digest('hex');
+  return hash(nodeDigest(algorithm), data, 'hex');
 }
 
 /** hex HMAC(secret, ALGORITHM + '\n' + hex(hash(canonicalRequest))) */

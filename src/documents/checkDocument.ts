@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ApiError, invalidArgument } from '../core/errors.js';
 import type { BucketStore } from '../store/buckets.js';
 import { MAX_DOCUMENT_BYTES, SymbolicLinkRefused, type ObjectStat, type ObjectStore } from './objectStore.js';
@@ -7,7 +7,7 @@ import type { SourceLocation } from '../tokens/webofficeOptions.js';
 
 /** WebOffice's id of a file: 40 hex characters, the same for every session on that object. */
 export function fileIdOf(source: SourceLocation): string {
-  return createHash('sha1').update(`oss://${source.bucket}/${source.key}`, 'utf8').digest('hex');
+  return hash('sha1', `oss://${source.bucket}/${source.key}`, 'hex');
 }
 
 /** The document a session opened: which object, and which version of it. */

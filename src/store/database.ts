@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -206,7 +206,7 @@ const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
  */
 function preparedQuery(text: string, parameters: readonly unknown[]): pg.QueryConfig {
   if (!PREPARABLE.test(text)) return { text, values: [...parameters] };
-  return { name: `imm_${createHash('sha1').update(text).digest('base64url')}`, text, values: [...parameters] };
+  return { name: `imm_${hash('sha1', text, 'base64url')}`, text, values: [...parameters] };
 }
 
 /** LISTEN on the cache channel of the schema in use, on a client of its own; reconnects while not stopped. */

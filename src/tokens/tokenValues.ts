@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { randomHexFromPool } from '../crypto/randomPool.js';
 
 /** A WebOffice token as IMM shapes it: 128 random bits as 32 lower-case hex characters. */
@@ -11,5 +11,5 @@ export function newToken(): string {
  * dictionary to try. Lookups go by this hash; nothing compares token text directly.
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex'); // one call, no Hash object: a refresh hashes three tokens
 }
