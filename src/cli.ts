@@ -11,9 +11,7 @@ import { loadConfig, SETTINGS, type Config, type SettingName } from './config.js
 import { createLogger } from './logger.js';
 import { openServices, type Services } from './services.js';
 import { migrateToLatest, openDatabase } from './store/database.js';
-import { startServer, stopOnSignals } from './server.js';
 import { bucketNameRule, parseOssUri, type SourceLocation } from './tokens/webofficeOptions.js';
-import { serveAsWorker, serveWithWorkers } from './workers.js';
 import { MAX_DOCUMENT_BYTES } from './documents/objectStore.js';
 import { currentVersion, putDocument } from './documents/documentVersions.js';
 import { createBucket } from './documents/buckets.js';
@@ -72,6 +70,8 @@ function printTable(rows: Record<string, string | number>[], columns: string[]):
 
 withSettings(program.command('serve').description('start the service (the default for npm start)')).action(async (options) => {
   const config = configFrom(options);
+  // The HTTP side (Fastify, the page, pdf-lib…) is loaded only to serve: the other commands start without it.
+  const [{ startServer, stopOnSignals }, { serveAsWorker, serveWithWorkers }] = await Promise.all([import('./server.js'), import('./workers.js')]);
   if (cluster.isWorker) return serveAsWorker(config);
   if (config.workers > 1) return serveWithWorkers(config);
   stopOnSignals(await startServer(config));

@@ -16,7 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PDFDocument } from 'pdf-lib';
 import { ApiError, ERROR_CATALOG, type ErrorCode } from '../core/errors.js';
 import { newLeaseOwner } from '../core/leaseOwner.js';
 import type { ConversionRow, DocumentConversionStore } from '../store/documentConversions.js';
@@ -245,6 +244,8 @@ function recordedFailure(row: ConversionRow): ApiError {
 
 /** Pages of a PDF that pdf-lib parses, or 0 when it does not parse (or has none). */
 async function pageCount(pdf: Buffer): Promise<number> {
+  // Loaded at the first conversion, not with the services: every CLI call and start-up would pay for it.
+  const { PDFDocument } = await import('pdf-lib');
   try {
     return (await PDFDocument.load(pdf, { updateMetadata: false, throwOnInvalidObject: true })).getPageCount();
   } catch {
